@@ -1,0 +1,32 @@
+# Two entry points on a fresh machine (Python 3.11 + package registries):
+#   make demo   - create/reuse .venv, generate the toy VOC set, run the demo
+#   make test   - create/reuse .venv, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TOY := data/toyvoc
+PYTEST_ARGS ?=
+
+.PHONY: install test demo toy clean-venv
+
+$(STAMP): setup.py requirements/runtime.txt requirements/tests.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements/runtime.txt -r requirements/tests.txt
+	$(PY) -m pip install --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest tests -q -p no:cacheprovider $(PYTEST_ARGS)
+
+toy: $(STAMP)
+	$(PY) tools/misc/make_toy_voc.py --out $(TOY)
+
+demo: toy
+	$(PY) tools/train.py configs/baseline/gap_r38tiny_toy.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,44 @@
+# CAM baseline (GAP) on the embedded toy VOC: ResNet-38d at 1/16 width
+# (256 output channels), trained from scratch on 2 CPU cores in a few
+# minutes. Generate the data first: python tools/misc/make_toy_voc.py
+# --out data/toyvoc
+_base_ = [
+    '../_base_/models/cam_resnet38d.py', '../_base_/datasets/toyvoc_cls.py',
+    '../_base_/default_runtime.py'
+]
+max_iters = 1000
+model = dict(
+    data_preprocessor=dict(num_classes=6),
+    backbone=dict(
+        width_mult=0.0625,
+        frozen_stages=(),
+        norm_eval=False,
+        frozen_bn_affine=False,
+        init_cfg=None),  # no ImageNet weights for the toy: from scratch
+    head=dict(num_classes=6, in_channels=256),
+    cam_cfg=dict(scales=(1.0, ), flip=True, resize_mode='bilinear'))
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=3e-3, weight_decay=1e-4))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, begin=0, end=50, by_epoch=False),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_iters - 50,
+        begin=50,
+        end=max_iters,
+        by_epoch=False)
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=500,
+        max_keep_ckpts=2),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)

@@ -1,0 +1,164 @@
+"""MS-COCO 2014 images with image-level labels."""
+import json
+import os.path as osp
+from collections import defaultdict
+from typing import Dict, List, Optional
+
+from mmpretrain.datasets import MultiLabelDataset
+
+from mmwsss.registry import DATASETS
+from mmwsss.utils import InvalidInputError
+from . import voc_io
+
+# The 80 COCO category ids in ascending order; label i <-> COCO_CAT_IDS[i].
+COCO_CAT_IDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19,
+                20, 21, 22, 23, 24, 25, 27, 28, 31, 32, 33, 34, 35, 36, 37, 38,
+                39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55,
+                56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 67, 70, 72, 73, 74, 75,
+                76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90)
+COCO_CLASSES = ('person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus',
+                'train', 'truck', 'boat', 'traffic light', 'fire hydrant',
+                'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog',
+                'horse', 'sheep', 'cow', 'elephant', 'bear', 'zebra',
+                'giraffe', 'backpack', 'umbrella', 'handbag', 'tie',
+                'suitcase', 'frisbee', 'skis', 'snowboard', 'sports ball',
+                'kite', 'baseball bat', 'baseball glove', 'skateboard',
+                'surfboard', 'tennis racket', 'bottle', 'wine glass', 'cup',
+                'fork', 'knife', 'spoon', 'bowl', 'banana', 'apple',
+                'sandwich', 'orange', 'broccoli', 'carrot', 'hot dog', 'pizza',
+                'donut', 'cake', 'chair', 'couch', 'potted plant', 'bed',
+                'dining table', 'toilet', 'tv', 'laptop', 'mouse', 'remote',
+                'keyboard', 'cell phone', 'microwave', 'oven', 'toaster',
+                'sink', 'refrigerator', 'book', 'clock', 'vase', 'scissors',
+                'teddy bear', 'hair drier', 'toothbrush')
+COCO_CAT_TO_LABEL: Dict[int, int] = {
+    cat_id: label
+    for label, cat_id in enumerate(COCO_CAT_IDS)
+}
+
+
+def load_coco_instances(path: str) -> dict:
+    """Load and sanity-check a COCO instances json.
+
+    Args:
+        path (str): e.g. ``annotations/instances_train2014.json``.
+
+    Returns:
+        dict: the json with ``images``, ``annotations`` and ``categories``.
+    """
+    voc_io.require_file(path, 'COCO instances json', voc_io.COCO_HINT)
+    try:
+        with open(path, encoding='utf-8') as f:
+            coco = json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InvalidInputError(
+            f'COCO instances json {path} cannot be parsed ({e}). Download '
+            'it again.') from e
+    missing = {'images', 'annotations'} - set(coco)
+    if missing:
+        raise InvalidInputError(
+            f'COCO instances json {path} lacks {sorted(missing)}; it is not '
+            'an instances_*.json file. ' + voc_io.COCO_HINT)
+    for ann in coco['annotations']:
+        if ann.get('category_id') not in COCO_CAT_TO_LABEL:
+            raise InvalidInputError(
+                f'COCO instances json {path}: annotation {ann.get("id")} has '
+                f'category_id {ann.get("category_id")!r}, not one of the 80 '
+                'COCO ids (COCO_CAT_IDS in mmwsss.datasets.coco_cls_dataset).')
+    return coco
+
+
+@DATASETS.register_module()
+class COCOClsDataset(MultiLabelDataset):
+    """MS-COCO 2014 images with image-level labels.
+
+    The 80 category ids (1..90 with gaps) map to contiguous labels 0..79 in
+    ascending id order: label ``i`` is ``COCO_CAT_IDS[i]`` named
+    ``COCO_CLASSES[i]`` (person = 0, ..., toothbrush = 79); mmseg index =
+    label + 1 in the masks of ``tools/dataset_converters/coco.py``.
+
+    ``ann_file`` is either an instances json (labels = categories of the
+    image's annotations, ``img_path`` from its ``file_name``) or the
+    ``cls_labels_<split>.txt`` written by the converter (lines ``<stem> <idx>
+    ...``, images ``<stem>.jpg``), which loads in a fraction of the time.
+    Data infos hold ``img_path``, ``img_id`` (the file stem), ``gt_label``
+    and, when ``seg_map_dir`` is set and the PNG exists, ``seg_map_path``.
+
+    Args:
+        data_root (str): COCO root. Default: ``'data/coco'``.
+        ann_file (str): instances json or label file relative to
+            ``data_root``. Default: ``'annotations/instances_train2014.json'``.
+        skip_crowd (bool): ignore ``iscrowd=1`` annotations when collecting
+            labels (json only). Default: False (all annotations count, as in
+            the BANA reproduction).
+        drop_empty (bool): drop images without annotations, logging the
+            count (WSSS needs at least one label per image); when False they
+            raise :class:`InvalidInputError`. Default: True.
+        seg_map_dir (str, optional): folder of semantic masks, e.g.
+            ``'SegmentationClass/train2014'``. Default: None.
+        verify_images (bool): decode every image (and mask) at load time.
+            Default: False.
+        data_prefix (dict): ``img_path``: image folder.
+            Default: ``dict(img_path='train2014')``.
+        **kwargs: other arguments of mmpretrain ``MultiLabelDataset``.
+    """
+    METAINFO = dict(classes=COCO_CLASSES)
+
+    def __init__(self,
+                 data_root: str = 'data/coco',
+                 ann_file: str = 'annotations/instances_train2014.json',
+                 skip_crowd: bool = False,
+                 drop_empty: bool = True,
+                 seg_map_dir: Optional[str] = None,
+                 verify_images: bool = False,
+                 data_prefix: Optional[dict] = None,
+                 **kwargs) -> None:
+        voc_io.require_dir(data_root, 'Data root', voc_io.COCO_HINT)
+        self.skip_crowd = skip_crowd
+        self.drop_empty = drop_empty
+        self.seg_map_dir = (
+            osp.join(data_root, seg_map_dir) if seg_map_dir else None)
+        self.verify_images = verify_images
+        super().__init__(
+            ann_file=ann_file,
+            data_root=data_root,
+            data_prefix=data_prefix or dict(img_path='train2014'),
+            **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        """Collect the labels of every image from ``ann_file``."""
+        if self.ann_file.endswith('.txt'):
+            table = voc_io.read_cls_labels(self.ann_file, len(COCO_CLASSES),
+                                           voc_io.COCO_HINT)
+            data_list = [
+                dict(
+                    img_path=osp.join(self.img_prefix, f'{stem}.jpg'),
+                    img_id=stem,
+                    gt_label=labels) for stem, labels in table.items()
+            ]
+        else:
+            data_list = self._from_json()
+        if self.seg_map_dir:
+            for info in data_list:
+                seg_path = osp.join(self.seg_map_dir, info['img_id'] + '.png')
+                if osp.isfile(seg_path):
+                    info['seg_map_path'] = seg_path
+        data_list = voc_io.drop_or_raise_empty(data_list, self.drop_empty,
+                                               self.ann_file)
+        if self.verify_images:
+            voc_io.verify_images(data_list, len(COCO_CLASSES))
+        return data_list
+
+    def _from_json(self) -> List[dict]:
+        coco = load_coco_instances(self.ann_file)
+        labels = defaultdict(set)
+        for ann in coco['annotations']:
+            if not (self.skip_crowd and ann.get('iscrowd', 0)):
+                labels[ann['image_id']].add(
+                    COCO_CAT_TO_LABEL[ann['category_id']])
+        return [
+            dict(
+                img_path=osp.join(self.img_prefix, img['file_name']),
+                img_id=osp.splitext(img['file_name'])[0],
+                gt_label=sorted(labels[img['id']])) for img in coco['images']
+        ]

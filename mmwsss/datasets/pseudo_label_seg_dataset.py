@@ -1,0 +1,105 @@
+"""VOC images with generated pseudo labels (stage 5: segmentation)."""
+import os.path as osp
+from typing import List, Optional, Sequence
+
+from mmseg.datasets import BaseSegDataset, PascalVOCDataset
+
+from mmwsss.registry import DATASETS
+from mmwsss.utils import MissingInputError
+from . import voc_io
+
+_RUN_STAGES = ('Run stages 2-4 first: `python tools/run_pipeline.py CONFIG` '
+               '(or `python tools/make_pseudo_labels.py ...`), which write '
+               '<work_dir>/pseudo/<id>.png.')
+
+
+@DATASETS.register_module()
+class PseudoLabelSegDataset(BaseSegDataset):
+    """Images with pseudo labels ``<seg_map_path>/<id>.png``.
+
+    The labels are uint8 PNGs: 0 = background, 1..C = classes, 255 = ignore
+    (mmseg index = mmpretrain index + 1). The folder and every listed id are
+    checked at load time, so a missing stage output fails before training.
+
+    The default classes are VOC's 21 (background first). Other class tuples
+    (e.g. the toy set's) are used as they are, without mmseg's label
+    remapping, since pseudo labels are written in the dataset's own indices;
+    without a ``palette`` the VOC colour map is used.
+
+    Example:
+        >>> dict(type='PseudoLabelSegDataset', data_root='data/toyvoc',
+        ...      ann_file='ImageSets/Segmentation/train.txt',
+        ...      data_prefix=dict(img_path='JPEGImages',
+        ...                       seg_map_path='/abs/work_dirs/x/pseudo'),
+        ...      metainfo=dict(classes=('background', ) + TOY_CLASSES))
+
+    Args:
+        ann_file (str): id list relative to ``data_root``.
+        img_suffix (str): image suffix. Default: ``'.jpg'``.
+        seg_map_suffix (str): pseudo-label suffix. Default: ``'.png'``.
+        verify_images (bool): decode every image and pseudo label at load
+            time and check their sizes. Default: False.
+        data_root (str, optional): dataset root; relative folders of
+            ``data_prefix`` are joined to it, absolute ones kept.
+        data_prefix (dict): ``img_path`` (images) and ``seg_map_path`` (the
+            pseudo-label folder). Default: ``dict(img_path='JPEGImages',
+            seg_map_path='pseudo')``.
+        metainfo (dict, optional): ``classes`` (background first) and
+            optionally ``palette``. Default: None (VOC).
+        **kwargs: other arguments of mmseg ``BaseSegDataset``
+            (``reduce_zero_label`` is always False).
+    """
+    METAINFO = PascalVOCDataset.METAINFO
+
+    def __init__(self,
+                 ann_file: str,
+                 img_suffix: str = '.jpg',
+                 seg_map_suffix: str = '.png',
+                 verify_images: bool = False,
+                 data_root: Optional[str] = None,
+                 data_prefix: Optional[dict] = None,
+                 metainfo: Optional[dict] = None,
+                 **kwargs) -> None:
+        if data_root is not None:
+            voc_io.require_dir(data_root, 'Data root', voc_io.VOC_HINT)
+        metainfo = dict(metainfo or {})
+        if 'classes' in metainfo and 'palette' not in metainfo:
+            metainfo['palette'] = voc_io.voc_palette(len(
+                metainfo['classes'])).tolist()
+        self.verify_images = verify_images
+        super().__init__(
+            metainfo=metainfo,
+            ann_file=ann_file,
+            img_suffix=img_suffix,
+            seg_map_suffix=seg_map_suffix,
+            reduce_zero_label=False,
+            data_root=data_root,
+            data_prefix=data_prefix
+            or dict(img_path='JPEGImages', seg_map_path='pseudo'),
+            **kwargs)
+
+    @classmethod
+    def get_label_map(cls, new_classes: Optional[Sequence] = None) -> None:
+        """No remapping: pseudo labels already use the dataset's classes."""
+        return None
+
+    def load_data_list(self) -> List[dict]:
+        """Read the id list and check that every pseudo label exists."""
+        voc_io.require_file(self.ann_file, 'Split file', voc_io.VOC_HINT)
+        pseudo_dir = self.data_prefix.get('seg_map_path')
+        if not pseudo_dir or not osp.isdir(pseudo_dir):
+            raise MissingInputError(
+                f'Pseudo-label folder {pseudo_dir} does not exist. '
+                f'{_RUN_STAGES}')
+        data_list = super().load_data_list()
+        missing = [
+            info['seg_map_path'] for info in data_list
+            if not osp.isfile(info['seg_map_path'])
+        ]
+        if missing:
+            raise MissingInputError(
+                f'{len(missing)} of {len(data_list)} ids in {self.ann_file} '
+                f'have no pseudo label, e.g. {missing[0]}. {_RUN_STAGES}')
+        if self.verify_images:
+            voc_io.verify_images(data_list, len(self.metainfo['classes']) - 1)
+        return data_list

@@ -1,0 +1,3 @@
+from .finite_loss_check_hook import FiniteLossCheckHook
+
+__all__ = ['FiniteLossCheckHook']

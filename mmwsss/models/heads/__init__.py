@@ -1,0 +1,3 @@
+from .gap_head import GAPHead
+
+__all__ = ['GAPHead']

@@ -1,0 +1,440 @@
+#!/usr/bin/env python
+"""Convert the MXNet ImageNet ResNet-38d weights to a ``ResNet38d`` state dict.
+
+Input: the ademxapp ImageNet model A1 (``ilsvrc-cls_rna-a1_cls1000_ep-0001
+.params``, also distributed as ``resnet_38d.params``), read WITHOUT mxnet, or
+a torch checkpoint that already uses the official PyTorch names
+(``conv1a.weight``, ``b2.bn_branch2a.weight``, ...; e.g. PSA's
+``res38_cls.pth``), whose trunk tensors are passed through unchanged.
+Output: ``torch.save({'state_dict': ..., 'meta': {...}})`` with plain tensors
+only (loads with ``weights_only=True``), for
+``init_cfg=dict(type='Pretrained', checkpoint=<output>)``.
+
+Usage::
+
+    python tools/model_converters/resnet38d_mxnet.py \
+        pretrained/resnet_38d.params pretrained/resnet38d_imagenet.pth
+
+MXNet NDArray-list file (what ``mx.nd.save`` writes; little endian):
+
+* file header: uint64 magic ``0x112``, uint64 reserved (0);
+* uint64 number of arrays, then each array (below);
+* uint64 number of names (0 or the number of arrays), then each name as
+  uint64 byte length + UTF-8 bytes (``arg:``/``aux:`` prefixes for
+  parameters / auxiliary states).
+
+One array starts with a uint32 that selects its layout:
+
+* ``0xF993FAC9`` (V2) or ``0xF993FACA`` (V3, NumPy shape semantics):
+  int32 storage type (0 dense, 1 row-sparse, 2 CSR; only dense supported),
+  [storage shape when sparse], shape, and unless the array is empty (ndim 0
+  in V2, -1 in V3): context (int32 device type, int32 device id), int32
+  type flag, [sparse aux types/shapes], raw data in C order;
+* ``0xF993FAC8`` (V1): shape, then (if ndim > 0) context, type flag, data;
+* anything else (legacy, MXNet < 0.9): the uint32 itself is ndim, followed
+  by ndim uint32 dims, then (if ndim > 0) context, type flag, data.
+
+A shape (V1/V2/V3) is int32 ndim + ndim int64 dims. Type flags: 0 float32,
+1 float64, 2 float16, 3 uint8, 4 int32, 5 int8, 6 int64, 7 bool, 8 int16,
+9 uint16, 10 uint32, 11 uint64. Floating arrays are stored as float32.
+
+Key mapping (aeft_gpp.md §4.4), after dropping ``arg:``/``aux:``:
+``conv1a_weight`` -> ``conv1a.weight``;
+``res{S}a_branch{X}_weight`` -> ``b{S}.conv_branch{X}.weight``;
+``res{S}b{n}_branch{X}_weight`` -> ``b{S}_{n}.conv_branch{X}.weight``;
+``bn{S}a_branch{X}_{gamma,beta,moving_mean,moving_var}`` ->
+``b{S}.bn_branch{X}.{weight,bias,running_mean,running_var}`` (``b{n}`` ->
+``_{n}`` likewise); ``bn7_*`` -> ``bn7.*``; ``linear1000_*`` (the ImageNet
+classifier) is dropped. ``X`` is 1 (projection shortcut), 2a (first conv /
+pre-activation BN), 2b1 (second conv of a basic block, the 3x3 of a
+bottleneck / the BN in front of it) or 2b2 (bottleneck only).
+"""
+import argparse
+import hashlib
+import os
+import os.path as osp
+import re
+import struct
+import sys
+from collections import OrderedDict
+from typing import BinaryIO, Dict, List, Optional, Tuple
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from mmwsss.utils import (InvalidInputError, MissingInputError,  # noqa: E402
+                          WSSSInputError)
+
+LIST_MAGIC = 0x112
+V1_MAGIC = 0xF993FAC8
+V2_MAGIC = 0xF993FAC9
+V3_MAGIC = 0xF993FACA
+DTYPES = {
+    0: '<f4', 1: '<f8', 2: '<f2', 3: 'u1', 4: '<i4', 5: 'i1', 6: '<i8',
+    7: '?', 8: '<i2', 9: '<u2', 10: '<u4', 11: '<u8'
+}
+_MAX_NDIM = 32
+_FIX = ('Fix: re-download the ademxapp ImageNet model A1 '
+        '(`ilsvrc-cls_rna-a1_cls1000_ep-0001.params`, also distributed as '
+        '`resnet_38d.params`; the AEFT README notes a damaged upload of '
+        'the latter) and run this converter again.')
+
+_BN_FIELDS = {
+    'gamma': 'weight', 'beta': 'bias', 'moving_mean': 'running_mean',
+    'moving_var': 'running_var'
+}
+_CONV_RE = re.compile(r'^res(\d+)(a|b(\d+))_branch([0-9a-z]+)_weight$')
+_BN_RE = re.compile(r'^bn(\d+)(a|b(\d+))_branch([0-9a-z]+)_'
+                    r'(gamma|beta|moving_mean|moving_var)$')
+_BN7_RE = re.compile(r'^bn7_(gamma|beta|moving_mean|moving_var)$')
+_DROPPED_RE = re.compile(r'^linear1000_')
+
+
+class _Reader:
+    """Sequential little-endian reader that reports truncation clearly."""
+
+    def __init__(self, fileobj: BinaryIO, path: str):
+        self.f, self.path = fileobj, path
+        self.size = os.fstat(fileobj.fileno()).st_size
+
+    def bytes(self, n: int, what: str) -> bytearray:
+        pos = self.f.tell()
+        if n < 0 or n > self.size - pos:
+            raise InvalidInputError(
+                f'{self.path}: truncated or corrupt MXNet file: {what} needs '
+                f'{n} bytes at offset {pos}, but the file has {self.size} '
+                f'bytes. {_FIX}')
+        buf = bytearray(n)
+        self.f.readinto(buf)
+        return buf
+
+    def unpack(self, fmt: str, what: str):
+        values = struct.unpack('<' + fmt,
+                               self.bytes(struct.calcsize('<' + fmt), what))
+        return values if len(values) > 1 else values[0]
+
+    def fail(self, msg: str):
+        raise InvalidInputError(
+            f'{self.path}: corrupt MXNet file at offset {self.f.tell()}: '
+            f'{msg}. {_FIX}')
+
+
+def _read_shape(r: _Reader, legacy_ndim: Optional[int] = None
+                ) -> Optional[Tuple[int, ...]]:
+    """Read a shape; ``None`` means "no array" (ndim -1)."""
+    if legacy_ndim is not None:
+        ndim, fmt = legacy_ndim, 'I'
+    else:
+        ndim, fmt = r.unpack('i', 'ndim'), 'q'
+    if ndim == -1:
+        return None
+    if not 0 <= ndim <= _MAX_NDIM:
+        r.fail(f'implausible number of dimensions {ndim}')
+    dims = r.unpack(fmt * ndim, 'shape') if ndim else ()
+    dims = (dims, ) if isinstance(dims, int) else tuple(dims)
+    if any(d < 0 for d in dims):
+        r.fail(f'negative dimension in shape {dims}')
+    return dims
+
+
+def _read_array(r: _Reader) -> Optional[np.ndarray]:
+    """Read one NDArray; ``None`` for an empty (none) array."""
+    magic = r.unpack('I', 'array header')
+    if magic in (V2_MAGIC, V3_MAGIC):
+        stype = r.unpack('i', 'storage type')
+        if stype != 0:
+            raise InvalidInputError(
+                f'{r.path}: sparse NDArray (storage type {stype}) found; '
+                'only dense weights are supported. ' + _FIX)
+        shape = _read_shape(r)
+        if shape is None or (magic == V2_MAGIC and len(shape) == 0):
+            return None
+    elif magic == V1_MAGIC:
+        shape = _read_shape(r)
+        if not shape:
+            return None
+    else:  # legacy: the first word is ndim, dims are uint32
+        shape = _read_shape(r, legacy_ndim=magic)
+        if not shape:
+            return None
+    dev_type, _ = r.unpack('ii', 'context')
+    if dev_type not in (1, 2, 3, 5):
+        r.fail(f'unknown device type {dev_type}')
+    flag = r.unpack('i', 'type flag')
+    if flag not in DTYPES:
+        r.fail(f'unsupported type flag {flag}')
+    dtype = np.dtype(DTYPES[flag])
+    count = int(np.prod(shape, dtype=np.int64))
+    data = r.bytes(count * dtype.itemsize, f'data of a {shape} array')
+    return np.frombuffer(data, dtype=dtype).reshape(shape)
+
+
+def read_mxnet_params(
+        path: str) -> Tuple[Dict[str, Optional[np.ndarray]], dict]:
+    """Parse an MXNet ``.params`` file (NDArray list) without mxnet.
+
+    Args:
+        path (str): the file.
+
+    Returns:
+        tuple[OrderedDict, dict]: name -> array (``None`` for empty arrays),
+        and info (``versions``: the array layouts seen).
+
+    Raises:
+        MissingInputError: no such file.
+        InvalidInputError: not an NDArray list, truncated or corrupt.
+    """
+    if not osp.isfile(path):
+        raise MissingInputError(f'MXNet weights not found: {path!r}. {_FIX}')
+    with open(path, 'rb') as f:
+        r = _Reader(f, path)
+        magic, _reserved = r.unpack('QQ', 'file header')
+        if magic != LIST_MAGIC:
+            raise InvalidInputError(
+                f'{path}: not an MXNet NDArray file (magic {magic:#x}, '
+                f'expected {LIST_MAGIC:#x}). {_FIX}')
+        num = r.unpack('Q', 'array count')
+        if num > r.size:
+            r.fail(f'implausible array count {num}')
+        versions = set()
+        arrays = []
+        for _ in range(num):
+            pos = f.tell()
+            head = r.unpack('I', 'array header')
+            versions.add({V1_MAGIC: 'v1', V2_MAGIC: 'v2',
+                          V3_MAGIC: 'v3'}.get(head, 'legacy'))
+            f.seek(pos)
+            arrays.append(_read_array(r))
+        num_names = r.unpack('Q', 'name count')
+        if num_names != num:
+            r.fail(f'{num_names} names for {num} arrays (a .params file '
+                   'stores one name per array)')
+        names = []
+        for _ in range(num_names):
+            length = r.unpack('Q', 'name length')
+            if length > 4096:
+                r.fail(f'implausible name length {length}')
+            try:
+                names.append(bytes(r.bytes(length, 'name')).decode('utf-8'))
+            except UnicodeDecodeError:
+                r.fail('a name is not UTF-8')
+    if len(set(names)) != len(names):
+        raise InvalidInputError(f'{path}: duplicate array names. {_FIX}')
+    return OrderedDict(zip(names, arrays)), dict(versions=sorted(versions))
+
+
+def mxnet_key_to_torch(key: str) -> Optional[str]:
+    """Map one official MXNet name to its ``ResNet38d`` key.
+
+    Returns:
+        str | None: the torch key, ``''`` for a dropped classifier key, or
+        None when the name matches no rule.
+    """
+    key = re.sub(r'^(arg|aux):', '', key)
+    if key == 'conv1a_weight':
+        return 'conv1a.weight'
+    if _DROPPED_RE.match(key):
+        return ''
+    m = _BN7_RE.match(key)
+    if m:
+        return f'bn7.{_BN_FIELDS[m.group(1)]}'
+    for regex, kind in ((_CONV_RE, 'conv'), (_BN_RE, 'bn')):
+        m = regex.match(key)
+        if m:
+            stage, _, index, branch = m.group(1, 2, 3, 4)
+            block = f'b{stage}' if index is None else f'b{stage}_{index}'
+            field = 'weight' if kind == 'conv' else _BN_FIELDS[m.group(5)]
+            return f'{block}.{kind}_branch{branch}.{field}'
+    return None
+
+
+def _expected_trunk(reference: Dict[str, torch.Tensor]
+                    ) -> Dict[str, torch.Size]:
+    """All state-dict shapes of a ``ResNet38d`` whose width and input
+    channels match ``reference`` (built on the meta device: no memory)."""
+    from mmwsss.models.backbones.resnet38d import ResNet38d
+    if 'bn7.running_mean' in reference:
+        width = reference['bn7.running_mean'].shape[0] / 4096
+    elif 'conv1a.weight' in reference:
+        width = reference['conv1a.weight'].shape[0] / 64
+    else:
+        width = 1.0
+    in_channels = (reference['conv1a.weight'].shape[1]
+                   if 'conv1a.weight' in reference else 3)
+    with torch.device('meta'):
+        model = ResNet38d(in_channels=in_channels, width_mult=width)
+    return OrderedDict((k, v.shape) for k, v in model.state_dict().items())
+
+
+def _check_trunk(state: Dict[str, torch.Tensor], src: str) -> List[str]:
+    """Check keys and shapes against ResNet38d.
+
+    Returns:
+        list[str]: keys of ``state`` that ResNet38d does not have.
+
+    Raises:
+        InvalidInputError: a trunk tensor is missing or has a wrong shape.
+    """
+    expected = _expected_trunk(state)
+    missing = [
+        k for k in expected
+        if k not in state and not k.endswith('num_batches_tracked')
+    ]
+    if missing:
+        raise InvalidInputError(
+            f'{src}: {len(missing)} ResNet38d trunk tensors are missing: '
+            f'{missing}. ' + _FIX)
+    wrong = [(k, tuple(v.shape), tuple(expected[k]))
+             for k, v in state.items()
+             if k in expected and v.shape != expected[k]]
+    if wrong:
+        raise InvalidInputError(
+            f'{src}: {len(wrong)} tensors have shapes inconsistent with a '
+            f'ResNet38d (key, file, expected): {wrong[:10]}. ' + _FIX)
+    return [k for k in state if k not in expected]
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def convert_mxnet(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
+    """Read an MXNet file and rename its arrays.
+
+    Returns:
+        tuple[OrderedDict, dict]: the state dict and a report with
+        ``dropped`` (classifier keys) and ``format`` entries.
+
+    Raises:
+        InvalidInputError: unmatched names (listed), empty or duplicate
+            trunk arrays, or keys/shapes that do not form a ResNet38d trunk.
+    """
+    arrays, info = read_mxnet_params(path)
+    state, dropped, unmatched = OrderedDict(), [], []
+    for name, array in arrays.items():
+        target = mxnet_key_to_torch(name)
+        if target == '':
+            dropped.append(name)
+            continue
+        if target is None:
+            unmatched.append(name)
+            continue
+        if array is None:
+            raise InvalidInputError(f'{path}: array {name!r} is empty. {_FIX}')
+        if target in state:
+            raise InvalidInputError(
+                f'{path}: {name!r} maps to {target!r} twice. {_FIX}')
+        if array.dtype.kind == 'f':
+            array = array.astype(np.float32, copy=False)
+        state[target] = torch.from_numpy(np.ascontiguousarray(array))
+    if unmatched:
+        raise InvalidInputError(
+            f'{path}: {len(unmatched)} names match no ResNet-38d rule: '
+            f'{unmatched}. ' + _FIX)
+    extra = _check_trunk(state, path)
+    if extra:
+        inverse = {mxnet_key_to_torch(n): n for n in arrays}
+        raise InvalidInputError(
+            f'{path}: {len(extra)} names map to modules ResNet38d does not '
+            f'have: {[inverse[k] for k in extra]}. ' + _FIX)
+    return state, dict(format='mxnet-ndarray-' + '+'.join(info['versions']),
+                       dropped=dropped)
+
+
+def convert_torch(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
+    """Pass through a torch checkpoint with official PyTorch names.
+
+    Keeps the trunk tensors (``module.`` prefixes stripped), drops the rest
+    (e.g. ``fc8.weight``) and checks that the trunk is complete.
+    """
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as exc:  # unpickling/zip errors of many kinds
+        raise InvalidInputError(
+            f'{path}: neither an MXNet NDArray file nor a readable torch '
+            f'checkpoint ({type(exc).__name__}: {exc}). ' + _FIX) from exc
+    if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
+        ckpt = ckpt['state_dict']
+    if not isinstance(ckpt, dict) or not all(
+            isinstance(v, torch.Tensor) for v in ckpt.values()):
+        raise InvalidInputError(
+            f'{path}: the torch file is not a state dict of tensors. ' + _FIX)
+    state = OrderedDict(
+        (k[7:] if k.startswith('module.') else k, v) for k, v in ckpt.items())
+    trunk = re.compile(r'^(conv1a|bn7|b\d+(_\d+)?)\.')
+    dropped = [k for k in state if not trunk.match(k)]
+    state = OrderedDict((k, v.float() if v.is_floating_point() else v)
+                        for k, v in state.items() if trunk.match(k))
+    extra = _check_trunk(state, path)
+    if extra:
+        raise InvalidInputError(
+            f'{path}: {len(extra)} keys look like trunk keys but ResNet38d '
+            f'has no such tensors: {extra}. ' + _FIX)
+    return state, dict(format='torch-state-dict', dropped=dropped)
+
+
+def convert(src: str, dst: str) -> dict:
+    """Convert ``src`` (MXNet ``.params`` or torch file) and save ``dst``.
+
+    Returns:
+        dict: the ``meta`` saved with the weights, plus ``dropped``.
+    """
+    if not osp.isfile(src):
+        raise MissingInputError(f'weights not found: {src!r}. {_FIX}')
+    with open(src, 'rb') as f:
+        head = f.read(8)
+    if len(head) == 8 and struct.unpack('<Q', head)[0] == LIST_MAGIC:
+        state, report = convert_mxnet(src)
+    else:
+        state, report = convert_torch(src)
+    width = state['bn7.running_mean'].shape[0] / 4096
+    meta = dict(
+        architecture='ResNet38d',
+        width_mult=width,
+        source=osp.basename(src),
+        source_sha256=_sha256(src),
+        source_format=report['format'],
+        num_tensors=len(state),
+        dropped_keys=list(report['dropped']),
+        converter='tools/model_converters/resnet38d_mxnet.py')
+    if osp.dirname(dst):
+        os.makedirs(osp.dirname(dst), exist_ok=True)
+    torch.save(dict(state_dict=state, meta=meta), dst)
+    return meta
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Convert the MXNet ResNet-38d ImageNet weights (model A1,'
+        ' resnet_38d.params) into a state dict for mmwsss ResNet38d; a torch '
+        'file with official PyTorch names is passed through.')
+    parser.add_argument('src', help='MXNet .params file or torch .pth file')
+    parser.add_argument(
+        'dst', help='output .pth, e.g. pretrained/resnet38d_imagenet.pth')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        meta = convert(args.src, args.dst)
+    except WSSSInputError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    dropped = meta['dropped_keys']
+    print(f'converted {meta["num_tensors"]} tensors '
+          f'({meta["source_format"]}, width_mult={meta["width_mult"]:g}); '
+          f'dropped {len(dropped)} keys{": " if dropped else ""}'
+          f'{", ".join(dropped)}; unmatched 0 keys')
+    print(f'saved {args.dst}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

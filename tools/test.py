@@ -1,0 +1,92 @@
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``."""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmwsss.registry import RUNNERS  # noqa: E402
+from mmwsss.utils import (MissingInputError, exit_on_user_error,  # noqa: E402
+                          setup_cpu_distributed)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir', help='where to save the evaluation metrics')
+    parser.add_argument(
+        '--out', help='dump the raw predictions to this pickle file')
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help='test-time augmentation from the config\'s tta_model and '
+        'tta_pipeline (segmentation configs)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def build_cfg(args) -> Config:
+    """Config with the command-line overrides applied."""
+    if not osp.isfile(args.checkpoint):
+        raise MissingInputError(
+            f'Checkpoint {args.checkpoint} does not exist. Fix: pass the '
+            '.pth written by tools/train.py (work_dirs/<config stem>/'
+            'iter_*.pth) or a released checkpoint.')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.tta:
+        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+            raise SystemExit(f'error: --tta needs tta_model and tta_pipeline '
+                             f'in {args.config}')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    if args.out is not None:
+        evaluators = cfg.test_evaluator
+        if isinstance(evaluators, dict):
+            evaluators = [evaluators]
+        cfg.test_evaluator = list(evaluators) + [
+            dict(type='DumpResults', out_file_path=args.out)
+        ]
+    setup_cpu_distributed(cfg, args.launcher)
+    return cfg
+
+
+def main():
+    args = parse_args()
+    with exit_on_user_error():
+        cfg = build_cfg(args)
+        runner = (Runner.from_cfg(cfg)
+                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
+        runner.test()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,85 @@
+"""Train a model from a config: ``python tools/train.py CONFIG [options]``."""
+import argparse
+import logging
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.logging import print_log  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmwsss.registry import RUNNERS  # noqa: E402
+from mmwsss.utils import exit_on_user_error, setup_cpu_distributed  # noqa: E402,E501
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--work-dir', help='where to save logs and checkpoints; default '
+        'work_dirs/<config stem>')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='resume from the latest checkpoint in the work dir')
+    parser.add_argument(
+        '--amp', action='store_true', help='mixed precision (CUDA only)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value (e.g. '
+        'train_cfg.max_iters=2 "model.cam_cfg.scales=[1.0,0.5]")')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def build_cfg(args) -> Config:
+    """Config with the command-line overrides applied."""
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        import torch
+        if not torch.cuda.is_available():
+            raise SystemExit('error: --amp needs a CUDA device; drop --amp '
+                             'to train in float32 on the CPU.')
+        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            print_log('AMP is already enabled in the config.', 'current',
+                      logging.WARNING)
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+    cfg.resume = args.resume
+    setup_cpu_distributed(cfg, args.launcher)
+    return cfg
+
+
+def main():
+    args = parse_args()
+    with exit_on_user_error():
+        cfg = build_cfg(args)
+        runner = (Runner.from_cfg(cfg)
+                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
+        runner.train()
+
+
+if __name__ == '__main__':
+    main()
