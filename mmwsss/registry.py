@@ -36,7 +36,8 @@ PARAM_SCHEDULERS = _child('parameter scheduler', _seg.PARAM_SCHEDULERS,
                           'mmwsss.engine')
 METRICS = _child('metric', _seg.METRICS, 'mmwsss.evaluation')
 EVALUATOR = _child('evaluator', _seg.EVALUATOR, 'mmwsss.evaluation')
-TASK_UTILS = _child('task util', _seg.TASK_UTILS, 'mmwsss.models')
+TASK_UTILS = _child('task util', _seg.TASK_UTILS, 'mmwsss.models',
+                    'mmwsss.refine')
 VISUALIZERS = _child('visualizer', _seg.VISUALIZERS)
 VISBACKENDS = _child('vis_backend', _seg.VISBACKENDS)
 LOG_PROCESSORS = _child('log_processor', _seg.LOG_PROCESSORS)

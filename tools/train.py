@@ -12,7 +12,8 @@ from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from mmwsss.registry import RUNNERS  # noqa: E402
-from mmwsss.utils import exit_on_user_error, setup_cpu_distributed  # noqa: E402,E501
+from mmwsss.utils import exit_on_user_error  # noqa: E402
+from mmwsss.utils import setup_cpu_distributed  # noqa: E402
 
 
 def parse_args():

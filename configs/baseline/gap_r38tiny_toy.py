@@ -14,7 +14,14 @@ model = dict(
         frozen_stages=(),
         norm_eval=False,
         frozen_bn_affine=False,
-        init_cfg=None),  # no ImageNet weights for the toy: from scratch
+        # no ImageNet weights for the toy: from scratch, Kaiming-normal convs
+        # (PyTorch's default init left the loss flat for 1,000 steps)
+        init_cfg=dict(
+            _delete_=True,
+            type='Kaiming',
+            layer='Conv2d',
+            mode='fan_out',
+            nonlinearity='relu')),
     head=dict(num_classes=6, in_channels=256),
     cam_cfg=dict(scales=(1.0, ), flip=True, resize_mode='bilinear'))
 optim_wrapper = dict(
@@ -42,3 +49,16 @@ default_hooks = dict(
         max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
+# tools/run_pipeline.py: CAMs on train (single scale + flip, as above),
+# DenseCRF pseudo labels, DeepLab-V2 on them; `make demo` runs this.
+pipeline = dict(
+    cams=dict(
+        split='train',
+        batch_size=32,
+        metric=dict(fixed_bg_threshold=0.5, boundary_f=True)),
+    pseudo=dict(
+        split='train',
+        nproc=2,
+        refiner=dict(type='DenseCRFRefiner', bg_power=1.0)),
+    segment=dict(
+        config='configs/deeplab/deeplabv2_r18_toy_pseudo.py', tta=True))

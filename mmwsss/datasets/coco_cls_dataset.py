@@ -8,6 +8,7 @@ from mmpretrain.datasets import MultiLabelDataset
 
 from mmwsss.registry import DATASETS
 from mmwsss.utils import InvalidInputError
+
 from . import voc_io
 
 # The 80 COCO category ids in ascending order; label i <-> COCO_CAT_IDS[i].

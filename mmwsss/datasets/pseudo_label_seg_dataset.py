@@ -6,6 +6,7 @@ from mmseg.datasets import BaseSegDataset, PascalVOCDataset
 
 from mmwsss.registry import DATASETS
 from mmwsss.utils import MissingInputError
+
 from . import voc_io
 
 _RUN_STAGES = ('Run stages 2-4 first: `python tools/run_pipeline.py CONFIG` '

@@ -31,6 +31,7 @@ from mmengine.utils import ProgressBar
 from PIL import Image
 
 from mmwsss.utils import InvalidInputError
+
 from . import voc_io
 
 TOY_CLASSES = ('disc', 'square', 'triangle', 'cross', 'ring', 'star')

@@ -6,6 +6,7 @@ import numpy as np
 from mmpretrain.datasets import MultiLabelDataset
 
 from mmwsss.registry import DATASETS
+
 from . import voc_io
 
 

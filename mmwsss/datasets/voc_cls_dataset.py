@@ -6,6 +6,7 @@ from mmpretrain.datasets import MultiLabelDataset
 
 from mmwsss.registry import DATASETS
 from mmwsss.utils import InvalidInputError
+
 from . import voc_io
 
 

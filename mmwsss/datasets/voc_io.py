@@ -6,7 +6,6 @@ writing is atomic (temporary name, then :func:`os.replace`).
 """
 import io
 import logging
-import os
 import os.path as osp
 import xml.etree.ElementTree as ET
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence
@@ -16,6 +15,7 @@ from mmengine.logging import print_log
 from PIL import Image
 
 from mmwsss.utils import InvalidInputError, MissingInputError
+from mmwsss.utils.atomic_io import atomic_write
 
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car',
                'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
@@ -285,20 +285,6 @@ def format_cls_labels(labels: Mapping[str, Iterable[int]]) -> str:
     """
     return ''.join(' '.join([img_id, *map(str, sorted(labels[img_id]))]) + '\n'
                    for img_id in sorted(labels))
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    Args:
-        path (str): the destination; its folder is created.
-        data (bytes): the content.
-    """
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'wb') as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def encode_label_png(mask: np.ndarray) -> bytes:

@@ -6,7 +6,7 @@ import warnings
 from mmengine import DefaultScope
 
 _SUBPACKAGES = ('mmwsss.upstream', 'mmwsss.datasets', 'mmwsss.engine',
-                'mmwsss.evaluation', 'mmwsss.models')
+                'mmwsss.evaluation', 'mmwsss.models', 'mmwsss.refine')
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:

@@ -3,8 +3,7 @@ import os.path as osp
 
 import pytest
 
-from mmwsss.datasets import COCO_CAT_IDS, COCO_CLASSES, COCOClsDataset
-from mmwsss.datasets import voc_io
+from mmwsss.datasets import COCO_CAT_IDS, COCO_CLASSES, COCOClsDataset, voc_io
 from mmwsss.registry import DATASETS
 from mmwsss.utils import InvalidInputError, MissingInputError
 

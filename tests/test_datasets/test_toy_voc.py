@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.datasets import TOY_CLASSES, make_toy_voc, render_toy_sample
-from mmwsss.datasets import voc_io
+from mmwsss.datasets import (TOY_CLASSES, make_toy_voc, render_toy_sample,
+                             voc_io)
 from mmwsss.utils import InvalidInputError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

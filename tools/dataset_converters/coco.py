@@ -31,8 +31,8 @@ from mmengine.utils import track_parallel_progress, track_progress
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 from mmwsss.datasets import voc_io  # noqa: E402
-from mmwsss.datasets.coco_cls_dataset import (  # noqa: E402
-    COCO_CAT_TO_LABEL, load_coco_instances)
+from mmwsss.datasets.coco_cls_dataset import (COCO_CAT_TO_LABEL,  # noqa: E402
+                                              load_coco_instances)
 from mmwsss.utils import InvalidInputError, exit_on_user_error  # noqa: E402
 
 

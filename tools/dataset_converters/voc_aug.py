@@ -29,10 +29,8 @@ from scipy.io import loadmat
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 from mmwsss.datasets import voc_io  # noqa: E402
-from mmwsss.utils import (
-    InvalidInputError,
-    MissingInputError,  # noqa: E402
-    exit_on_user_error)
+from mmwsss.utils import MissingInputError  # noqa: E402
+from mmwsss.utils import InvalidInputError, exit_on_user_error
 
 NUM_CLASSES = len(voc_io.VOC_CLASSES)
 SBD_HINT = ('Download SBD benchmark.tgz (http://www.eecs.berkeley.edu/'

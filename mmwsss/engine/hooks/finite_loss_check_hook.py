@@ -2,6 +2,7 @@
 import math
 from typing import Optional
 
+import torch
 from mmengine.hooks import Hook
 
 from mmwsss.registry import HOOKS
@@ -32,11 +33,11 @@ class FiniteLossCheckHook(Hook):
                          outputs: Optional[dict] = None) -> None:
         if not outputs or not self.every_n_train_iters(runner, self.interval):
             return
-        bad = {
-            k: float(v)
-            for k, v in outputs.items()
-            if k.startswith('loss') and not math.isfinite(float(v))
+        losses = {
+            k: v.item() if isinstance(v, torch.Tensor) else float(v)
+            for k, v in outputs.items() if k.startswith('loss')
         }
+        bad = {k: v for k, v in losses.items() if not math.isfinite(v)}
         if bad:
             raise NonFiniteLossError(
                 f'Non-finite loss at iteration {runner.iter + 1}: {bad}. '

@@ -1,5 +1,5 @@
 """CAMClassifier: backbone (+ neck) + CAM head, trained with image labels."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -8,6 +8,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor
 
 from mmwsss.registry import MODELS
+
 from ..utils import multi_scale_cam
 
 _CAM_KEYS = ('scales', 'flip', 'resize_mode', 'relu_before_upsample',

@@ -1,5 +1,4 @@
 """Multi-label soft-margin loss: the classification loss of CAM classifiers."""
-import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor

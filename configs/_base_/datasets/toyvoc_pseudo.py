@@ -1,0 +1,79 @@
+# Stage 5 on the embedded toy VOC (python tools/misc/make_toy_voc.py --out
+# data/toyvoc): 96x96 images, background + 6 shape classes. Train on
+# train.txt with pseudo labels <pseudo_label_dir>/<id>.png, validate on
+# val.txt against the ground truth SegmentationClass (mmseg's
+# PascalVOCDataset is fixed to VOC's 21 classes, so both splits use
+# PseudoLabelSegDataset with the toy classes).
+data_root = 'data/toyvoc'
+# Default: the pseudo labels of the toy CAM baseline (stages 2-4 of
+# configs/baseline/gap_r38tiny_toy.py); anchored at the repository root
+# because a relative folder would be joined to data_root.
+pseudo_label_dir = '{{ fileDirname }}/../../../work_dirs/gap_r38tiny_toy/pseudo'
+metainfo = dict(
+    classes=('background', 'disc', 'square', 'triangle', 'cross', 'ring',
+             'star'),
+    palette=[[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
+             [0, 0, 128], [128, 0, 128], [0, 128, 128]])  # VOC colours
+crop_size = (64, 64)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(
+        type='RandomResize',
+        scale=(96, 96),
+        ratio_range=(0.75, 1.25),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale_factor=r, keep_ratio=True)
+             for r in img_ratios],
+            [
+                dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+                dict(type='RandomFlip', prob=1.0, direction='horizontal')
+            ],
+            [dict(type='LoadAnnotations')],
+            [dict(type='PackSegInputs')],
+        ])
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type='PseudoLabelSegDataset',
+        data_root=data_root,
+        ann_file='ImageSets/Segmentation/train.txt',
+        data_prefix=dict(img_path='JPEGImages', seg_map_path=pseudo_label_dir),
+        metainfo=metainfo,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,  # all toy images have one size
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='PseudoLabelSegDataset',
+        data_root=data_root,
+        ann_file='ImageSets/Segmentation/val.txt',
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        metainfo=metainfo,
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = [dict(type='IoUMetric', iou_metrics=['mIoU'])]
+test_evaluator = val_evaluator

@@ -1,0 +1,168 @@
+"""Stages 3–4: refine CAMs into pseudo labels ``<out>/<img_id>.png`` and
+score them against the ground truth."""
+import multiprocessing
+import os
+import os.path as osp
+from typing import Callable, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.utils import ProgressBar
+
+from mmwsss.datasets import voc_io
+from mmwsss.registry import METRICS, TASK_UTILS
+
+from .cam_inference import image_id
+from .io import load_cams, read_rgb, remove_temporaries, save_label_png
+
+RefinerType = Union[dict, Callable]
+_worker_refiner: Optional[Callable] = None
+
+
+def build_refiner(refiner: RefinerType) -> Callable:
+    """A refiner from a ``TASK_UTILS`` config dict, or the callable itself.
+
+    A refiner maps ``(image (H, W, 3) uint8 RGB, cams (K, H, W) float32,
+    keys (K,) int64)`` to a uint8 (H, W) label map (0, key + 1, 255).
+    """
+    if isinstance(refiner, dict):
+        import mmwsss.refine  # noqa: F401  (registers the refiners)
+        return TASK_UTILS.build(refiner)
+    if not callable(refiner):
+        raise TypeError(f'refiner must be a config dict or a callable, got '
+                        f'{type(refiner).__name__}')
+    return refiner
+
+
+def refine_one(task: tuple, refiner: Callable) -> str:
+    """Refine one image: read its RGB image and CAMs (sizes must match),
+    run ``refiner`` and atomically write the label PNG.
+
+    Args:
+        task (tuple): (img_id, img_path, cam_path, out_path).
+        refiner (Callable): see :func:`build_refiner`.
+
+    Returns:
+        str: the image id.
+    """
+    img_id, img_path, cam_path, out_path = task
+    image = read_rgb(img_path)
+    keys, cams = load_cams(cam_path, image.shape[:2], img_path)
+    label = refiner(image, cams, keys)
+    if label.shape != image.shape[:2] or label.dtype != np.uint8:
+        raise ValueError(f'{refiner!r} returned a {label.dtype} map of shape '
+                         f'{label.shape} for the {image.shape[:2]} image '
+                         f'{img_path}; refiners must return uint8 (H, W)')
+    save_label_png(out_path, label)
+    return img_id
+
+
+def _init_worker(refiner: RefinerType) -> None:
+    global _worker_refiner
+    _worker_refiner = build_refiner(refiner)
+
+
+def _work(task: tuple) -> str:
+    return refine_one(task, _worker_refiner)
+
+
+def make_pseudo_labels(data_list: Sequence[dict],
+                       cam_dir: str,
+                       out_dir: str,
+                       refiner: Optional[RefinerType] = None,
+                       nproc: int = 1,
+                       progress: bool = True) -> dict:
+    """Write ``<out_dir>/<img_id>.png`` for every image (resumable).
+
+    Existing PNGs are skipped and every file is written atomically, so an
+    interrupted run resumes where it stopped. With ``nproc > 1`` the images
+    are spread over a process pool; each worker builds the refiner once.
+    Outputs do not depend on ``nproc``.
+
+    Args:
+        data_list (Sequence[dict]): data infos with ``img_path`` (and
+            ``img_id``), e.g. ``[dataset.get_data_info(i) for i in ...]``.
+        cam_dir (str): stage-2 folder of ``<img_id>.npz``.
+        out_dir (str): pseudo-label folder.
+        refiner (dict | Callable): refiner config, e.g.
+            ``dict(type='DenseCRFRefiner', bg_power=2)``, or a callable
+            (must pickle when ``nproc > 1`` and the start method is not
+            fork). Default: None (``ThresholdRefiner()``).
+        nproc (int): worker processes. Default: 1.
+        progress (bool): show a progress bar. Default: True.
+
+    Returns:
+        dict: ``num_images``, ``skipped`` (already done), ``written``,
+        ``out_dir``.
+    """
+    if nproc < 1:
+        raise ValueError(f'nproc must be >= 1, got {nproc}')
+    voc_io.require_dir(
+        cam_dir, 'CAM folder', 'Run stage 2 first (`python '
+        'tools/infer_cams.py CONFIG CHECKPOINT --out-dir DIR`).')
+    os.makedirs(out_dir, exist_ok=True)
+    refiner = refiner or dict(type='ThresholdRefiner')
+    ids = [image_id(info) for info in data_list]
+    remove_temporaries(out_dir, [f'{i}.png' for i in ids])
+    tasks = [(img_id, info['img_path'], osp.join(cam_dir, f'{img_id}.npz'),
+              osp.join(out_dir, f'{img_id}.png'))
+             for img_id, info in zip(ids, data_list)]
+    todo = [task for task in tasks if not osp.isfile(task[3])]
+    bar = ProgressBar(len(todo)) if progress and todo else None
+    if nproc == 1 or len(todo) <= 1:
+        refine = build_refiner(refiner)
+        _consume((refine_one(task, refine) for task in todo), bar)
+    else:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context('fork' if 'fork' in
+                                              methods else 'spawn')
+        with context.Pool(
+                nproc, initializer=_init_worker, initargs=(refiner, )) as pool:
+            _consume(pool.imap_unordered(_work, todo), bar)
+    return dict(
+        num_images=len(tasks),
+        skipped=len(tasks) - len(todo),
+        written=len(todo),
+        out_dir=out_dir)
+
+
+def _consume(results, bar: Optional[ProgressBar]) -> None:
+    for _ in results:
+        if bar is not None:
+            bar.update()
+
+
+def evaluate_pseudo_labels(label_dir: str,
+                           data_list: Sequence[dict],
+                           classes: Sequence[str],
+                           metric_cfg: Optional[dict] = None) -> dict:
+    """Score a pseudo-label folder with :class:`PseudoLabelMetric`.
+
+    Args:
+        label_dir (str): folder of ``<img_id>.png``.
+        data_list (Sequence[dict]): data infos; those with ``seg_map_path``
+            are scored, the others counted as skipped.
+        classes (Sequence[str]): foreground class names (mmpretrain order,
+            e.g. ``dataset.metainfo['classes']``).
+        metric_cfg (dict, optional): ``PseudoLabelMetric`` arguments, e.g.
+            ``dict(boundary_f=False)``.
+
+    Returns:
+        dict: ``pseudo/mIoU``, ``pseudo/mIoU_labelled``, ``pseudo/F``, ...
+        (see :class:`PseudoLabelMetric`).
+    """
+    metric = METRICS.build(
+        dict(dict(type='PseudoLabelMetric'), **(metric_cfg or {})))
+    metric.dataset_meta = dict(classes=['background', *classes])
+    for info in data_list:
+        sample = dict(img_path=info['img_path'])
+        if info.get('seg_map_path'):
+            path = osp.join(label_dir, f'{image_id(info)}.png')
+            voc_io.require_file(
+                path, 'Pseudo label', 'Run stages 3-4 first (`python '
+                'tools/make_pseudo_labels.py CONFIG --cams DIR --out-dir '
+                'DIR`) on the same split.')
+            sample.update(
+                pred_sem_seg=voc_io.read_label_png(path, len(classes)),
+                seg_map_path=info['seg_map_path'])
+        metric.process(None, [sample])
+    return metric.evaluate(len(data_list))

@@ -1,0 +1,5 @@
+from .boundary_f_score import BoundaryFScore
+from .cam_metric import CAMMetric
+from .pseudo_label_metric import PseudoLabelMetric
+
+__all__ = ['CAMMetric', 'PseudoLabelMetric', 'BoundaryFScore']

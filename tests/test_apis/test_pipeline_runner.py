@@ -1,0 +1,203 @@
+"""tools/run_pipeline.py: stages 1-5 on the toy fixture, caching, resuming."""
+import json
+import os
+import os.path as osp
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from mmengine.config import Config
+
+from mmwsss.apis.pipeline_runner import PipelineRunner, render_markdown
+from mmwsss.apis.stage_manifest import StageManifest
+from mmwsss.utils import InvalidInputError
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOY_CFG = osp.join(ROOT, 'configs', 'baseline', 'gap_r38tiny_toy.py')
+
+
+def loader_opts(prefix, root, batch_size=4):
+    return {
+        f'{prefix}.dataset.data_root': root,
+        f'{prefix}.batch_size': batch_size,
+        f'{prefix}.num_workers': 0,
+        f'{prefix}.persistent_workers': False,
+    }
+
+
+def toy_cfg(root, segment=True) -> Config:
+    cfg = Config.fromfile(TOY_CFG)
+    options = {
+        **loader_opts('train_dataloader', root),
+        **loader_opts('val_dataloader', root),
+        **loader_opts('test_dataloader', root),
+        'train_cfg.max_iters': 2,
+        'train_cfg.val_interval': 2,
+        'default_hooks.checkpoint.interval': 2,
+        'pipeline.cams.batch_size': 4,
+        'pipeline.pseudo.nproc': 1,
+    }
+    seg = {
+        **loader_opts('train_dataloader', root),
+        **loader_opts('val_dataloader', root),
+        **loader_opts('test_dataloader', root),
+        'train_cfg.max_iters': 2,
+        'train_cfg.val_interval': 2,
+        'default_hooks.checkpoint.interval': 2,
+    }
+    cfg.merge_from_dict(options)
+    cfg.pipeline.pseudo.refiner = dict(
+        type='ThresholdRefiner', bg_threshold=0.5)
+    if segment:
+        cfg.pipeline.segment.config = osp.join(
+            ROOT, 'configs', 'deeplab', 'deeplabv2_r18_toy_pseudo.py')
+        cfg.pipeline.segment.cfg_options = seg
+    else:
+        cfg.pipeline.pop('segment')
+    return cfg
+
+
+def statuses(report):
+    return {name: stage['status'] for name, stage in report['stages'].items()}
+
+
+@pytest.mark.slow
+def test_all_stages_then_cache_then_changed_setting(toy_voc, tmp_path):
+    work_dir = str(tmp_path / 'run')
+    report = PipelineRunner(toy_cfg(toy_voc), work_dir, 'toy').run()
+    assert statuses(report) == dict(
+        train='ran', cams='ran', pseudo='ran', segment='ran')
+    stages = report['stages']
+    assert stages['cams']['count'] == 24 and stages['pseudo']['count'] == 24
+    assert 'cam/mIoU_best' in stages['cams']['metrics']
+    assert 'cam/F_best' in stages['cams']['metrics']
+    assert 'pseudo/mIoU' in stages['pseudo']['metrics']
+    assert 'single/mIoU' in stages['segment']['metrics']
+    assert 'ms_flip/mIoU' in stages['segment']['metrics']
+    assert 'multi-label/mAP' in stages['train']['metrics']
+    for name in ('train', 'cams', 'pseudo', 'segment'):
+        with open(osp.join(work_dir, name, 'manifest.json')) as f:
+            manifest = json.load(f)
+        assert manifest['done'] and manifest['wall_time_s'] > 0
+    with open(osp.join(work_dir, 'report.json')) as f:
+        on_disk = json.load(f)
+    assert on_disk['versions']['torch'] and on_disk['seed'] == 0
+    with open(osp.join(work_dir, 'report.md')) as f:
+        assert '| cams | ran | 24 |' in f.read()
+    pngs = sorted(os.listdir(osp.join(work_dir, 'pseudo', 'pseudo')))
+    assert len(pngs) == 24
+
+    # unchanged: everything is skipped, results come from the manifests
+    again = PipelineRunner(toy_cfg(toy_voc), work_dir, 'toy').run()
+    assert set(statuses(again).values()) == {'skipped'}
+    assert again['stages']['pseudo']['metrics'] == stages['pseudo']['metrics']
+
+    # a changed refiner re-runs pseudo and segment only
+    cfg = toy_cfg(toy_voc)
+    cfg.pipeline.pseudo.refiner.bg_threshold = 0.3
+    changed = PipelineRunner(cfg, work_dir, 'toy').run()
+    assert statuses(changed) == dict(
+        train='skipped', cams='skipped', pseudo='ran', segment='ran')
+
+
+def test_manifest_states(tmp_path):
+    stage_dir = str(tmp_path / 'cams')
+    manifest = StageManifest(stage_dir, 'cams', dict(a=1), 'in')
+    assert manifest.status() == 'new'
+    assert manifest.begin() == 'new'
+    open(osp.join(stage_dir, 'x.npz'), 'w').close()
+    assert manifest.status() == 'partial'
+    assert StageManifest(stage_dir, 'cams', dict(a=1),
+                         'in').begin() == 'partial'
+    assert osp.isfile(osp.join(stage_dir, 'x.npz'))  # kept for resuming
+    manifest.finish(count=1, wall_time_s=2.0)
+    assert manifest.status() == 'done'
+    changed = StageManifest(stage_dir, 'cams', dict(a=2), 'in')
+    assert changed.status() == 'stale' and changed.begin() == 'stale'
+    assert not osp.exists(osp.join(stage_dir, 'x.npz'))  # stale outputs gone
+    assert StageManifest(stage_dir, 'cams', dict(a=2), 'other').status() == \
+        'stale'
+    assert changed.fingerprint != manifest.fingerprint
+
+
+def test_config_without_pipeline_and_bad_stage(toy_voc, tmp_path):
+    cfg = toy_cfg(toy_voc, segment=False)
+    cfg.pop('pipeline')
+    with pytest.raises(InvalidInputError, match='pipeline'):
+        PipelineRunner(cfg, str(tmp_path), 'x.py')
+    runner = PipelineRunner(toy_cfg(toy_voc), str(tmp_path), 'x.py')
+    with pytest.raises(InvalidInputError, match='Unknown stages'):
+        runner.run(['bogus'])
+
+
+def test_render_markdown():
+    text = render_markdown(
+        dict(config='c.py', seed=3, versions=dict(torch='2'),
+             stages=dict(cams=dict(status='ran', count=4, wall_time_s=2.0,
+                                   items_per_s=2.0,
+                                   metrics={'cam/mIoU_best': 40.5,
+                                            'cam/curve': [1, 2]}))))
+    assert '| cams | ran | 4 | 2.00 | 2.00 |' in text
+    assert '| cams | cam/mIoU_best | 40.50 |' in text
+    assert 'curve' not in text
+
+
+@pytest.mark.slow
+def test_sigkill_during_cams_then_resume(toy_voc, tmp_path):
+    """Kill the pipeline while it writes CAMs: the re-run resumes the stage,
+    leaves no temporaries and gives the files of an uninterrupted run."""
+    cfg = toy_cfg(toy_voc, segment=False)
+    cfg.pipeline.cams.batch_size = 1
+    cfg_path = str(tmp_path / 'toy_pipeline.py')
+    cfg.dump(cfg_path)
+    tool = osp.join(ROOT, 'tools', 'run_pipeline.py')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+
+    def run(work_dir, stages):
+        return subprocess.run(
+            [sys.executable, tool, cfg_path, '--work-dir', work_dir,
+             '--stages', *stages], env=env, capture_output=True, text=True,
+            timeout=600)
+
+    killed = str(tmp_path / 'killed')
+    res = run(killed, ['train'])
+    assert res.returncode == 0, res.stderr[-2000:]
+    cam_dir = osp.join(killed, 'cams', 'cams')
+    proc = subprocess.Popen(
+        [sys.executable, tool, cfg_path, '--work-dir', killed, '--stages',
+         'cams'], env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        done = [f for f in os.listdir(cam_dir)
+                if f.endswith('.npz')] if osp.isdir(cam_dir) else []
+        if len(done) >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = [f for f in os.listdir(cam_dir) if f.endswith('.npz')]
+    assert 3 <= len(finished) < 24, 'the kill did not land mid-stage'
+    res = run(killed, ['pseudo'])
+    assert res.returncode == 0, res.stderr[-2000:]
+    with open(osp.join(killed, 'report.json')) as f:
+        report = json.load(f)
+    assert statuses(report) == dict(
+        train='skipped', cams='resumed', pseudo='ran')
+
+    clean = str(tmp_path / 'clean')
+    shutil.copytree(osp.join(killed, 'train'), osp.join(clean, 'train'))
+    res = run(clean, ['pseudo'])
+    assert res.returncode == 0, res.stderr[-2000:]
+    for stage, sub in (('cams', 'cams'), ('pseudo', 'pseudo')):
+        a = sorted(os.listdir(osp.join(killed, stage, sub)))
+        b = sorted(os.listdir(osp.join(clean, stage, sub)))
+        assert a == b and len(a) == 24
+        assert not [f for f in a if f.startswith('.')]
+        for name in a:
+            with open(osp.join(killed, stage, sub, name), 'rb') as f1, \
+                    open(osp.join(clean, stage, sub, name), 'rb') as f2:
+                assert f1.read() == f2.read(), name
