@@ -20,13 +20,13 @@ $(STAMP): setup.py requirements/runtime.txt requirements/tests.txt
 install: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest tests -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest tests -q -p no:cacheprovider -n 2 $(PYTEST_ARGS)
 
 toy: $(STAMP)
 	$(PY) tools/misc/make_toy_voc.py --out $(TOY)
 
 demo: toy
-	$(PY) tools/train.py configs/baseline/gap_r38tiny_toy.py
+	$(PY) tools/run_pipeline.py configs/baseline/gap_r38tiny_toy.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -249,7 +249,9 @@ class PipelineRunner:
         cfg = Config.fromfile(path)
         if opts.get('cfg_options'):
             cfg.merge_from_dict(dict(opts.cfg_options))
-        cfg.train_dataloader.dataset.data_prefix.seg_map_path = pseudo_dir
+        # absolute: a relative folder would be joined to the data root
+        cfg.train_dataloader.dataset.data_prefix.seg_map_path = osp.abspath(
+            pseudo_dir)
         return cfg
 
     def segment(self) -> dict:

@@ -15,10 +15,11 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
+from mmengine.config import DictAction
 from PIL import Image
 
 from mmwsss.apis import build_inference_dataset, load_cams, read_rgb
-from mmwsss.apis.cam_inference import image_id
+from mmwsss.apis.cam_inference import image_id, load_config
 from mmwsss.datasets import voc_io
 from mmwsss.utils import InvalidInputError, exit_on_user_error
 from mmwsss.utils.atomic_io import atomic_write
@@ -35,13 +36,21 @@ def parse_args(argv=None):
     parser.add_argument('--split', default='train', help='dataset split')
     parser.add_argument('--cams', help='CAM folder (stage 2)')
     parser.add_argument('--pseudo', help='pseudo-label folder (stage 4)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value')
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     with exit_on_user_error():
-        dataset = build_inference_dataset(args.config, args.split)
+        cfg = load_config(args.config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        dataset = build_inference_dataset(cfg, args.split)
         stem = osp.splitext(osp.basename(args.config))[0]
         cam_dir = args.cams or osp.join('work_dirs', stem, 'cams', 'cams')
         pseudo_dir = args.pseudo or osp.join('work_dirs', stem, 'pseudo',
