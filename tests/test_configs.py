@@ -11,8 +11,8 @@ from mmwsss.registry import MODELS
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                         recursive=True) + glob.glob(
-                             osp.join(ROOT, 'projects', '*', 'configs', '*.py'))
+                         recursive=True) +
+    glob.glob(osp.join(ROOT, 'projects', '*', 'configs', '*.py'))
     if '_base_' not in p)
 
 

@@ -1,7 +1,7 @@
 # Stage 5: DeepLab-V2 ResNet-101 trained on pseudo labels of VOC train_aug,
 # evaluated on VOC val. Recipe: configs/_base_/schedules/poly_sgd_20k.py.
 #   train: python tools/train.py configs/deeplab/deeplabv2_r101_voc_pseudo.py
-#          [--cfg-options train_dataloader.dataset.data_prefix.seg_map_path=DIR]
+#     [--cfg-options train_dataloader.dataset.data_prefix.seg_map_path=DIR]
 #   val mIoU:           python tools/test.py CONFIG CKPT
 #   ms + flip:          python tools/test.py CONFIG CKPT --tta
 #   ms + flip + CRF:    python tools/test.py CONFIG CKPT --tta \

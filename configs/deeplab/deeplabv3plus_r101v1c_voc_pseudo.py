@@ -9,8 +9,8 @@
 #                           --cfg-options tta_model.crf.num_iters=10
 _base_ = [
     '../_base_/models/deeplabv3plus_r101v1c.py',
-    '../_base_/datasets/voc12_pseudo.py', '../_base_/schedules/poly_sgd_20k.py',
-    '../_base_/default_runtime.py'
+    '../_base_/datasets/voc12_pseudo.py',
+    '../_base_/schedules/poly_sgd_20k.py', '../_base_/default_runtime.py'
 ]
 # Folder of <id>.png pseudo labels (uint8, 255 = ignore) from stages 2-4.
 pseudo_label_dir = '{{ fileDirname }}/../../work_dirs/pseudo_labels/pseudo'

@@ -83,3 +83,21 @@ def test_missing_checkpoint_gives_clear_message(tmp_path):
     res = run_tool('tools/test.py', TOY_CFG, str(tmp_path / 'nope.pth'))
     assert res.returncode == 2
     assert 'Traceback' not in res.stderr and 'nope.pth' in res.stderr
+
+
+@pytest.mark.slow
+def test_cpu_data_parallel_training_with_gloo(toy_voc, tmp_path):
+    """tools/dist_train.sh-style launch: 2 CPU processes, gloo, DDP."""
+    work_dir = str(tmp_path / 'ddp')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    res = subprocess.run([
+        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+        '--master_port=29533',
+        osp.join(ROOT, 'tools', 'train.py'), TOY_CFG, '--launcher', 'pytorch',
+        '--work-dir', work_dir, *toy_options(toy_voc, 2)
+    ], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = res.stdout + res.stderr
+    assert 'Distributed training: True' in out
+    assert "'backend': 'gloo'" in out or 'gloo' in out
+    assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))

@@ -8,7 +8,8 @@ data_root = 'data/toyvoc'
 # Default: the pseudo labels of the toy CAM baseline (stages 2-4 of
 # configs/baseline/gap_r38tiny_toy.py); anchored at the repository root
 # because a relative folder would be joined to data_root.
-pseudo_label_dir = '{{ fileDirname }}/../../../work_dirs/gap_r38tiny_toy/pseudo'
+pseudo_label_dir = ('{{ fileDirname }}/../../../work_dirs/'
+                    'gap_r38tiny_toy/pseudo')
 metainfo = dict(
     classes=('background', 'disc', 'square', 'triangle', 'cross', 'ring',
              'star'),

@@ -100,8 +100,8 @@ class CRFSegTTAModel(SegTTAModel):
             ``None`` or ``num_iters=0`` switch the CRF off. Default: None.
             Common settings, as (w_bi, θ_α, θ_β, w_g, θ_γ), iterations:
             BANA / DeepLab-V2 (4, 67, 3, 3, 1), 10; BANA / DeepLab-V1
-            LargeFOV (4, 121, 5, 3, 3), 10; SEAM's ResNet-38 DeepLab
-            (isl_fsl.md §2.6) (10, 32, 13, 3, 3), 1.
+            LargeFOV (4, 121, 5, 3, 3), 10; ISL/FSL's ResNet-38 DeepLab
+            on SEAM's code base (isl_fsl.md §2.6) (10, 32, 13, 3, 3), 1.
         **kwargs: other :class:`SegTTAModel` arguments
             (``data_preprocessor``, ``init_cfg``).
     """

@@ -27,7 +27,8 @@ def test_logits_are_mean_of_class_maps():
 def test_hand_built_weights():
     head = build_head(num_classes=1, in_channels=2)
     with torch.no_grad():
-        head.classifier.weight.copy_(torch.tensor([1.0, -2.0]).view(1, 2, 1, 1))
+        head.classifier.weight.copy_(
+            torch.tensor([1.0, -2.0]).view(1, 2, 1, 1))
     x = torch.tensor([[[[1.0, 3.0]], [[0.5, 0.0]]]])  # (1, 2, 1, 2)
     assert torch.allclose(head.class_maps(x), torch.tensor([[[[0.0, 3.0]]]]))
     assert head(x).item() == pytest.approx(1.5)
