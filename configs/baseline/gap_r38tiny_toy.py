@@ -61,4 +61,6 @@ pipeline = dict(
         nproc=2,
         refiner=dict(type='DenseCRFRefiner', bg_power=1.0)),
     segment=dict(
-        config='configs/deeplab/deeplabv2_r18_toy_pseudo.py', tta=True))
+        config='configs/deeplab/deeplabv2_r18_toy_pseudo.py',
+        tta=True,
+        crf_iters=10))

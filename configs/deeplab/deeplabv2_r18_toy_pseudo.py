@@ -1,33 +1,38 @@
 # Stage 5 on the embedded toy VOC: DeepLab-V2 head on a narrow ResNet-18
-# (base width 16, output stride 8), trained from scratch on 2 CPU cores in
-# about 3 minutes. Dilations are scaled to the 12x12 feature map of a 96x96
-# image (VOC's (6, 12, 18, 24) act on about 63x63).
-#   train on the toy CAM baseline's pseudo labels (default), or on the GT:
-#     python tools/train.py configs/deeplab/deeplabv2_r18_toy_pseudo.py \
-#       --cfg-options train_dataloader.dataset.data_prefix.seg_map_path=SegmentationClass
-#   val mIoU:           python tools/test.py CONFIG CKPT
-#   ms + flip:          python tools/test.py CONFIG CKPT --tta
-#   ms + flip + CRF:    python tools/test.py CONFIG CKPT --tta \
-#                           --cfg-options tta_model.crf.num_iters=10
+# (stem and base width 16, output stride 8), trained from scratch on 2 CPU
+# cores in under 3 minutes (3,000 iterations of 8 random 64x64 crops; small
+# batches learn far more per CPU-second here than batches of 16 or 96x96
+# inputs). Dilations are scaled to the 12x12 feature map of a 96x96 image
+# (VOC's (6, 12, 18, 24) act on about 63x63).
+# Train on the toy CAM baseline's pseudo labels (default pseudo_label_dir),
+# or on the ground truth, which bounds what pseudo labels can reach:
+#   python tools/train.py configs/deeplab/deeplabv2_r18_toy_pseudo.py \
+#     --cfg-options \
+#     train_dataloader.dataset.data_prefix.seg_map_path=SegmentationClass
+# Test:  plain            python tools/test.py CONFIG CKPT
+#        ms + flip        python tools/test.py CONFIG CKPT --tta
+#        ms + flip + CRF  python tools/test.py CONFIG CKPT --tta \
+#                             --cfg-options tta_model.crf.num_iters=10
 _base_ = [
-    '../_base_/models/deeplabv2_r101.py', '../_base_/datasets/toyvoc_pseudo.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/deeplabv2_r101.py',
+    '../_base_/datasets/toyvoc_pseudo.py', '../_base_/default_runtime.py'
 ]
-pseudo_label_dir = '{{ fileDirname }}/../../work_dirs/gap_r38tiny_toy/pseudo'
+pseudo_label_dir = ('{{ fileDirname }}/../../work_dirs/gap_r38tiny_toy/'
+                    'pseudo')
 crop_size = (64, 64)
-max_iters = 300
-norm_cfg = dict(type='BN', requires_grad=True)
+max_iters = 2500
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
         depth=18,
         stem_channels=16,
         base_channels=16,
-        norm_cfg=norm_cfg,
+        norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=False,
         init_cfg=None),  # no ImageNet weights for the toy: from scratch
     decode_head=dict(in_channels=128, num_classes=7, dilations=(1, 2, 3, 4)))
 train_dataloader = dict(
+    batch_size=8,
     dataset=dict(data_prefix=dict(seg_map_path=pseudo_label_dir)))
 optim_wrapper = dict(
     type='OptimWrapper',
@@ -48,10 +53,12 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    logger=dict(type='LoggerHook', interval=100, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=max_iters,
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=max_iters,
         max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )

@@ -24,7 +24,11 @@ The method config carries a ``pipeline`` section::
         pseudo=dict(split='train', nproc=2,
                     refiner=dict(type='DenseCRFRefiner', bg_power=1.0)),
         segment=dict(config='configs/deeplab/....py', tta=True,
-                     cfg_options=dict(...)))
+                     crf_iters=10, cfg_options=dict(...)))
+
+``tta`` adds the multi-scale + flip column, ``crf_iters`` > 0 a column with
+DenseCRF after it (the segmentation config's ``tta_model`` must be a
+``CRFSegTTAModel``).
 
 ``segment`` may be omitted (the run stops after the pseudo labels).
 """
@@ -263,7 +267,8 @@ class PipelineRunner:
                 k: v
                 for k, v in cfg.to_dict().items() if k not in _IGNORED_KEYS
             },
-            tta=bool(opts.get('tta', False)))
+            tta=bool(opts.get('tta', False)),
+            crf_iters=int(opts.get('crf_iters', 0)))
         settings['config']['train_dataloader']['dataset'].pop(
             'data_prefix', None)  # the pseudo dir is the input, not a setting
 
@@ -282,6 +287,13 @@ class PipelineRunner:
                     f'ms_flip/{k}': v
                     for k, v in self._test(cfg, checkpoint, tta=True).items()
                 })
+            if settings['crf_iters']:
+                metrics.update({
+                    f'ms_flip_crf/{k}': v
+                    for k, v in self._test(
+                        cfg, checkpoint, tta=True,
+                        crf_iters=settings['crf_iters']).items()
+                })
             return dict(
                 count=runner.iter * cfg.train_dataloader.batch_size,
                 metrics=metrics,
@@ -291,18 +303,25 @@ class PipelineRunner:
                                self.fingerprints['pseudo'], body)
 
     @staticmethod
-    def _test(cfg: Config, checkpoint: str, tta: bool = False) -> dict:
-        """Test a trained segmentation model, optionally with TTA."""
+    def _test(cfg: Config,
+              checkpoint: str,
+              tta: bool = False,
+              crf_iters: int = 0) -> dict:
+        """Test a trained segmentation model, optionally with multi-scale +
+        flip TTA and DenseCRF on the merged probabilities
+        (``CRFSegTTAModel`` with ``crf.num_iters=crf_iters``)."""
         cfg = copy.deepcopy(cfg)
         cfg.load_from = checkpoint
         cfg.resume = False
         if tta:
             if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
                 raise InvalidInputError(
-                    'pipeline.segment.tta=True needs tta_model and '
+                    'pipeline.segment.tta / crf_iters need tta_model and '
                     'tta_pipeline in the segmentation config.')
             cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
             cfg.tta_model.module = cfg.model
+            if crf_iters:
+                cfg.tta_model.setdefault('crf', {})['num_iters'] = crf_iters
             cfg.model = cfg.tta_model
         return {k: v for k, v in Runner.from_cfg(cfg).test().items()}
 
