@@ -5,7 +5,7 @@
 #   val mIoU:           python tools/test.py CONFIG CKPT
 #   ms + flip:          python tools/test.py CONFIG CKPT --tta
 #   ms + flip + CRF:    python tools/test.py CONFIG CKPT --tta \
-#                           --cfg-options tta_model.crf.num_iters=10
+#                           --cfg-options tta_model.crf.n_iter=10
 _base_ = [
     '../_base_/models/deeplabv2_r101.py', '../_base_/datasets/voc12_pseudo.py',
     '../_base_/schedules/poly_sgd_20k.py', '../_base_/default_runtime.py'

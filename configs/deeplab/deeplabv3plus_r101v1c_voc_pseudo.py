@@ -6,7 +6,7 @@
 #   val mIoU:           python tools/test.py CONFIG CKPT
 #   ms + flip:          python tools/test.py CONFIG CKPT --tta
 #   ms + flip + CRF:    python tools/test.py CONFIG CKPT --tta \
-#                           --cfg-options tta_model.crf.num_iters=10
+#                           --cfg-options tta_model.crf.n_iter=10
 _base_ = [
     '../_base_/models/deeplabv3plus_r101v1c.py',
     '../_base_/datasets/voc12_pseudo.py',

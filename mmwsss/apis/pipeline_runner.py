@@ -309,7 +309,7 @@ class PipelineRunner:
               crf_iters: int = 0) -> dict:
         """Test a trained segmentation model, optionally with multi-scale +
         flip TTA and DenseCRF on the merged probabilities
-        (``CRFSegTTAModel`` with ``crf.num_iters=crf_iters``)."""
+        (``CRFSegTTAModel`` with ``crf.n_iter=crf_iters``)."""
         cfg = copy.deepcopy(cfg)
         cfg.load_from = checkpoint
         cfg.resume = False
@@ -321,7 +321,7 @@ class PipelineRunner:
             cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
             cfg.tta_model.module = cfg.model
             if crf_iters:
-                cfg.tta_model.setdefault('crf', {})['num_iters'] = crf_iters
+                cfg.tta_model.setdefault('crf', {})['n_iter'] = crf_iters
             cfg.model = cfg.tta_model
         return {k: v for k, v in Runner.from_cfg(cfg).test().items()}
 

@@ -54,7 +54,7 @@ def test_seg_train_then_test_plain_and_tta_crf(toy_voc, tmp_path):
 
     # plain, then multi-scale + flip with DenseCRF (the --tta merge without
     # CRF is mmseg's own, compared in test_crf_seg_tta_model.py)
-    for flags, extra in (([], []), (['--tta'], ['tta_model.crf.num_iters=1'])):
+    for flags, extra in (([], []), (['--tta'], ['tta_model.crf.n_iter=1'])):
         res = run_tool('tools/test.py', SEG_CFG, ckpt, '--work-dir',
                        work_dir, *flags, *seg_options(toy_voc, *extra))
         assert res.returncode == 0, (flags, res.stderr[-3000:])

@@ -48,15 +48,15 @@ model = dict(
     test_cfg=dict(mode='whole'))
 # `tools/test.py --tta`: multi-scale + flip (the dataset's tta_pipeline),
 # softmax-averaged as mmseg's SegTTAModel. DenseCRF on the merged
-# probabilities is off (num_iters=0);
-# `--cfg-options tta_model.crf.num_iters=10` gives the +CRF column with
+# probabilities is off (n_iter=0);
+# `--cfg-options tta_model.crf.n_iter=10` gives the +CRF column with
 # BANA's DeepLab-V2 test CRF (bana.md §5.5:
 # (w_bi, θ_α, θ_β, w_g, θ_γ) = (4, 67, 3, 3, 1), 10 iterations, the same as
 # DeepLab-V2's own VOC setting in deeplab-pytorch).
 tta_model = dict(
     type='CRFSegTTAModel',
     crf=dict(
-        num_iters=0,
+        n_iter=0,
         bilateral_compat=4,
         bilateral_sxy=67,
         bilateral_srgb=3,

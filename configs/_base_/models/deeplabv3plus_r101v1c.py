@@ -61,13 +61,13 @@ model = dict(
             avg_non_ignore=True)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
-# `tools/test.py --tta`: multi-scale + flip; DenseCRF off (num_iters=0).
-# `--cfg-options tta_model.crf.num_iters=10` adds DenseCRF with BANA's
+# `tools/test.py --tta`: multi-scale + flip; DenseCRF off (n_iter=0).
+# `--cfg-options tta_model.crf.n_iter=10` adds DenseCRF with BANA's
 # DeepLab-V2 test parameters (bana.md §5.5).
 tta_model = dict(
     type='CRFSegTTAModel',
     crf=dict(
-        num_iters=0,
+        n_iter=0,
         bilateral_compat=4,
         bilateral_sxy=67,
         bilateral_srgb=3,

@@ -1,3 +1,3 @@
-from .crf_seg_tta_model import BANA_DEEPLABV2_CRF, CRFSegTTAModel, dense_crf
+from .crf_seg_tta_model import BANA_DEEPLABV2_CRF, CRFSegTTAModel
 
-__all__ = ['CRFSegTTAModel', 'BANA_DEEPLABV2_CRF', 'dense_crf']
+__all__ = ['CRFSegTTAModel', 'BANA_DEEPLABV2_CRF']

@@ -4,18 +4,18 @@ WSSS papers report the final segmentation three ways: single scale,
 multi-scale + flip, and multi-scale + flip + DenseCRF. :class:`CRFSegTTAModel`
 is mmseg's :class:`SegTTAModel` with an optional DenseCRF on the merged
 probabilities, so one config's ``tta_model`` gives the last two columns
-(``tools/test.py --tta`` with ``crf.num_iters`` 0 or > 0).
+(``tools/test.py --tta`` with ``crf.n_iter`` 0 or > 0).
 """
 from typing import List, Optional
 
 import mmcv
-import numpy as np
 import torch
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import SegTTAModel
 from mmseg.structures import SegDataSample
 from mmseg.utils import SampleList
 
+from mmwsss.refine.dense_crf import dense_crf
 from mmwsss.registry import MODELS
 from mmwsss.utils import InvalidInputError
 
@@ -23,63 +23,12 @@ from mmwsss.utils import InvalidInputError
 # w_g, θ_γ) = (4, 67, 3, 3, 1), 10 iterations), which is also DeepLab-V2's
 # own VOC setting (kazuto1011/deeplab-pytorch configs/voc12.yaml).
 BANA_DEEPLABV2_CRF = dict(
-    num_iters=10,
+    n_iter=10,
     gaussian_sxy=1,
     gaussian_compat=3,
     bilateral_sxy=67,
     bilateral_srgb=3,
     bilateral_compat=4)
-
-
-def dense_crf(image: np.ndarray,
-              probs: np.ndarray,
-              num_iters: int,
-              gaussian_sxy: float,
-              gaussian_compat: float,
-              bilateral_sxy: float,
-              bilateral_srgb: float,
-              bilateral_compat: float,
-              eps: float = 1e-5) -> np.ndarray:
-    """Mean-field DenseCRF (Krähenbühl & Koltun, NeurIPS 2011) on ``probs``.
-
-    Minimises ``E(x) = Σ_i -log P_i(x_i) + Σ_{i<j} [x_i != x_j] k(i, j)`` with
-    ``k = w_bi exp(-|p_i-p_j|²/2θ_α² - |I_i-I_j|²/2θ_β²)
-    + w_g exp(-|p_i-p_j|²/2θ_γ²)``; the Gaussian kernel is added first, then
-    the bilateral one (BANA, DeepLab).
-
-    Args:
-        image (np.ndarray): (H, W, 3) uint8 RGB image I.
-        probs (np.ndarray): (C, H, W) class probabilities P.
-        num_iters (int): mean-field iterations.
-        gaussian_sxy (float): θ_γ, in pixels.
-        gaussian_compat (float): w_g.
-        bilateral_sxy (float): θ_α, in pixels.
-        bilateral_srgb (float): θ_β, in intensity levels.
-        bilateral_compat (float): w_bi.
-        eps (float): P is clipped to [eps, 1] before the log. Default: 1e-5.
-
-    Returns:
-        np.ndarray: (C, H, W) float32 marginals Q.
-    """
-    import pydensecrf.densecrf as dcrf
-
-    num_classes, height, width = probs.shape
-    if image.shape != (height, width, 3):
-        raise InvalidInputError(
-            f'DenseCRF needs an (H, W, 3) image of the probabilities\' size '
-            f'({height}, {width}), got {image.shape}.')
-    crf = dcrf.DenseCRF2D(width, height, num_classes)
-    unary = -np.log(np.clip(probs, eps, 1.0)).reshape(num_classes, -1)
-    crf.setUnaryEnergy(np.ascontiguousarray(unary, dtype=np.float32))
-    crf.addPairwiseGaussian(sxy=gaussian_sxy, compat=gaussian_compat)
-    crf.addPairwiseBilateral(
-        sxy=bilateral_sxy,
-        srgb=bilateral_srgb,
-        rgbim=np.ascontiguousarray(image, dtype=np.uint8),
-        compat=bilateral_compat)
-    marginals = crf.inference(num_iters)
-    return np.asarray(marginals, np.float32).reshape(num_classes, height,
-                                                     width)
 
 
 @MODELS.register_module()
@@ -97,7 +46,7 @@ class CRFSegTTAModel(SegTTAModel):
             --tta`` from the config's ``model``).
         crf (dict, optional): DenseCRF parameters, keys of
             :data:`BANA_DEEPLABV2_CRF` (missing ones take its values).
-            ``None`` or ``num_iters=0`` switch the CRF off. Default: None.
+            ``None`` or ``n_iter=0`` switch the CRF off. Default: None.
             Common settings, as (w_bi, θ_α, θ_β, w_g, θ_γ), iterations:
             BANA / DeepLab-V2 (4, 67, 3, 3, 1), 10; BANA / DeepLab-V1
             LargeFOV (4, 121, 5, 3, 3), 10; ISL/FSL's ResNet-38 DeepLab
@@ -108,16 +57,16 @@ class CRFSegTTAModel(SegTTAModel):
 
     def __init__(self, module, crf: Optional[dict] = None, **kwargs) -> None:
         super().__init__(module=module, **kwargs)
-        crf = dict(crf or dict(num_iters=0))
+        crf = dict(crf or dict(n_iter=0))
         unknown = set(crf) - set(BANA_DEEPLABV2_CRF)
         if unknown:
             raise InvalidInputError(
                 f'Unknown DenseCRF parameters {sorted(unknown)}; expected '
                 f'some of {sorted(BANA_DEEPLABV2_CRF)}.')
         self.crf = {**BANA_DEEPLABV2_CRF, **crf}
-        if self.crf['num_iters'] < 0:
+        if self.crf['n_iter'] < 0:
             raise InvalidInputError(
-                f'crf.num_iters must be >= 0, got {self.crf["num_iters"]}.')
+                f'crf.n_iter must be >= 0, got {self.crf["n_iter"]}.')
         if self.use_crf and self.module.out_channels == 1:
             raise InvalidInputError(
                 'DenseCRF needs per-class scores; the segmentor has a '
@@ -125,8 +74,8 @@ class CRFSegTTAModel(SegTTAModel):
 
     @property
     def use_crf(self) -> bool:
-        """Whether DenseCRF runs after the merge (``num_iters > 0``)."""
-        return self.crf['num_iters'] > 0
+        """Whether DenseCRF runs after the merge (``n_iter > 0``)."""
+        return self.crf['n_iter'] > 0
 
     def merge_preds(self, data_samples_list: List[SampleList]) -> SampleList:
         """Merge the views of each image, then refine with DenseCRF.

@@ -11,7 +11,8 @@ from mmseg.models.segmentors import SegTTAModel
 from mmseg.structures import SegDataSample
 from PIL import Image
 
-from mmwsss.models.segmentors import BANA_DEEPLABV2_CRF, dense_crf
+from mmwsss.models.segmentors import BANA_DEEPLABV2_CRF
+from mmwsss.refine.dense_crf import dense_crf
 from mmwsss.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
@@ -95,7 +96,7 @@ def test_dense_crf_moves_the_boundary_to_the_image_edge():
 
 def test_dense_crf_without_iterations_keeps_the_probabilities():
     probs = soft_probs()
-    params = dict(BANA_DEEPLABV2_CRF, num_iters=0)
+    params = dict(BANA_DEEPLABV2_CRF, n_iter=0)
     marginals = dense_crf(two_region_image(), probs, **params)
     assert np.allclose(marginals, probs, atol=1e-5)
 
@@ -106,7 +107,7 @@ def test_dense_crf_checks_the_image_size():
 
 
 def test_without_crf_it_is_mmseg_seg_tta_model(views):
-    ours = build_tta(crf=dict(num_iters=0))
+    ours = build_tta(crf=dict(n_iter=0))
     assert not ours.use_crf
     reference = SegTTAModel(module=StubSegmentor())
     got = ours.merge_preds(copy.deepcopy(views))
@@ -118,7 +119,7 @@ def test_without_crf_it_is_mmseg_seg_tta_model(views):
 
 
 def test_crf_refines_the_merged_prediction(views):
-    tta = build_tta(crf=dict(num_iters=10))
+    tta = build_tta(crf=dict(n_iter=10))
     assert tta.use_crf and tta.crf == BANA_DEEPLABV2_CRF
     (merged, ) = tta.merge_preds(views)
     pred = merged.pred_sem_seg.data
@@ -139,19 +140,19 @@ def test_crf_parameters_come_from_the_config(name):
     assert cfg.tta_model.type == 'CRFSegTTAModel'
     # `--tta` alone: multi-scale + flip, no CRF
     assert not build_tta(crf=crf).use_crf
-    # `--tta --cfg-options tta_model.crf.num_iters=10`: BANA's V2 CRF
-    cfg.merge_from_dict({'tta_model.crf.num_iters': 10})
+    # `--tta --cfg-options tta_model.crf.n_iter=10`: BANA's V2 CRF
+    cfg.merge_from_dict({'tta_model.crf.n_iter': 10})
     assert build_tta(crf=cfg.tta_model.crf.to_dict()).crf == (
         BANA_DEEPLABV2_CRF)
 
 
 def test_partial_crf_dict_takes_the_bana_defaults():
-    tta = build_tta(crf=dict(num_iters=1, bilateral_srgb=13))
-    assert tta.crf == dict(BANA_DEEPLABV2_CRF, num_iters=1, bilateral_srgb=13)
+    tta = build_tta(crf=dict(n_iter=1, bilateral_srgb=13))
+    assert tta.crf == dict(BANA_DEEPLABV2_CRF, n_iter=1, bilateral_srgb=13)
     assert not build_tta(crf=None).use_crf
 
 
-@pytest.mark.parametrize('crf', [dict(iterations=10), dict(num_iters=-1)])
+@pytest.mark.parametrize('crf', [dict(iterations=10), dict(n_iter=-1)])
 def test_bad_crf_parameters(crf):
     with pytest.raises(ValueError):
         build_tta(crf=crf)
@@ -159,5 +160,5 @@ def test_bad_crf_parameters(crf):
 
 def test_crf_needs_per_class_scores():
     with pytest.raises(ValueError, match='single'):
-        build_tta(crf=dict(num_iters=10), out_channels=1)
+        build_tta(crf=dict(n_iter=10), out_channels=1)
     assert not build_tta(crf=None, out_channels=1).use_crf
