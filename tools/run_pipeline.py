@@ -14,10 +14,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 from mmwsss.apis.pipeline_runner import STAGES, PipelineRunner, render_markdown
-from mmwsss.utils import MissingInputError, exit_on_user_error
+from mmwsss.utils import exit_on_user_error, load_run_config
 
 
 def parse_args(argv=None):
@@ -41,14 +41,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     with exit_on_user_error():
-        if not osp.isfile(args.config):
-            raise MissingInputError(f'Config {args.config} does not exist.')
-        cfg = Config.fromfile(args.config)
-        if args.cfg_options:
-            cfg.merge_from_dict(args.cfg_options)
-        work_dir = args.work_dir or osp.join(
-            'work_dirs', osp.splitext(osp.basename(args.config))[0])
-        runner = PipelineRunner(cfg, work_dir, args.config)
+        cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
+        runner = PipelineRunner(cfg, cfg.work_dir, args.config)
         report = runner.run(args.stages)
         print('\n' + render_markdown(report))
 

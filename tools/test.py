@@ -6,12 +6,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.config import Config, DictAction
 
-from mmwsss.registry import RUNNERS  # noqa: E402
-from mmwsss.utils import (MissingInputError, exit_on_user_error,  # noqa: E402
-                          setup_cpu_distributed)
+from mmwsss.utils import (MissingInputError, build_runner, exit_on_user_error,
+                          load_run_config, setup_cpu_distributed, use_tta)
 
 
 def parse_args():
@@ -51,23 +49,11 @@ def build_cfg(args) -> Config:
             f'Checkpoint {args.checkpoint} does not exist. Fix: pass the '
             '.pth written by tools/train.py (work_dirs/<config stem>/'
             'iter_*.pth) or a released checkpoint.')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
+                          args.launcher)
     cfg.load_from = args.checkpoint
     if args.tta:
-        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
-            raise SystemExit(f'error: --tta needs tta_model and tta_pipeline '
-                             f'in {args.config}')
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
+        use_tta(cfg)
     if args.out is not None:
         evaluators = cfg.test_evaluator
         if isinstance(evaluators, dict):
@@ -82,10 +68,7 @@ def build_cfg(args) -> Config:
 def main():
     args = parse_args()
     with exit_on_user_error():
-        cfg = build_cfg(args)
-        runner = (Runner.from_cfg(cfg)
-                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
-        runner.test()
+        build_runner(build_cfg(args)).test()
 
 
 if __name__ == '__main__':

@@ -7,13 +7,11 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 
-from mmwsss.registry import RUNNERS  # noqa: E402
-from mmwsss.utils import exit_on_user_error  # noqa: E402
-from mmwsss.utils import setup_cpu_distributed  # noqa: E402
+from mmwsss.utils import (build_runner, exit_on_user_error, load_run_config,
+                          setup_cpu_distributed)
 
 
 def parse_args():
@@ -48,15 +46,8 @@ def parse_args():
 
 def build_cfg(args) -> Config:
     """Config with the command-line overrides applied."""
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
+                          args.launcher)
     if args.amp:
         import torch
         if not torch.cuda.is_available():
@@ -76,10 +67,7 @@ def build_cfg(args) -> Config:
 def main():
     args = parse_args()
     with exit_on_user_error():
-        cfg = build_cfg(args)
-        runner = (Runner.from_cfg(cfg)
-                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
-        runner.train()
+        build_runner(build_cfg(args)).train()
 
 
 if __name__ == '__main__':

@@ -42,7 +42,8 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
-from mmwsss.utils import InvalidInputError, MissingInputError
+from mmwsss.utils import (InvalidInputError, MissingInputError, build_runner,
+                          use_tta)
 from mmwsss.utils.atomic_io import atomic_write, atomic_write_json
 from .cam_inference import build_inference_dataset, evaluate_cams, infer_cams
 from .pseudo_labels import evaluate_pseudo_labels, make_pseudo_labels
@@ -90,6 +91,15 @@ def _val_metrics(runner: Runner) -> dict:
         key[len('val/'):]: float(value.current())
         for key, value in runner.message_hub.log_scalars.items()
         if key.startswith('val/') and 'time' not in key
+    }
+
+
+def _plain(metrics: dict) -> dict:
+    """Metrics with numpy scalars turned into Python numbers (JSON)."""
+    return {
+        k: v.item() if hasattr(v, 'item') and getattr(v, 'ndim', 1) == 0
+        else v
+        for k, v in metrics.items()
     }
 
 
@@ -155,6 +165,7 @@ class PipelineRunner:
                 'current')
             start = time.perf_counter()
             outcome = body(manifest, status)
+            outcome['metrics'] = _plain(outcome.get('metrics', {}))
             record = manifest.finish(
                 wall_time_s=time.perf_counter() - start, **outcome)
             record['status'] = 'resumed' if status == 'partial' else 'ran'
@@ -179,7 +190,7 @@ class PipelineRunner:
             cfg.work_dir = manifest.stage_dir
             cfg.resume = True  # continues from the latest checkpoint, if any
             cfg.pop('pipeline')
-            runner = Runner.from_cfg(cfg)
+            runner = build_runner(cfg)
             runner.train()
             iters = runner.iter
             batch = cfg.train_dataloader.batch_size
@@ -275,7 +286,7 @@ class PipelineRunner:
         def body(manifest, status):
             cfg.work_dir = manifest.stage_dir
             cfg.resume = True
-            runner = Runner.from_cfg(cfg)
+            runner = build_runner(cfg)
             runner.train()
             checkpoint = _last_checkpoint(manifest.stage_dir)
             metrics = {
@@ -314,16 +325,8 @@ class PipelineRunner:
         cfg.load_from = checkpoint
         cfg.resume = False
         if tta:
-            if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
-                raise InvalidInputError(
-                    'pipeline.segment.tta / crf_iters need tta_model and '
-                    'tta_pipeline in the segmentation config.')
-            cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-            cfg.tta_model.module = cfg.model
-            if crf_iters:
-                cfg.tta_model.setdefault('crf', {})['n_iter'] = crf_iters
-            cfg.model = cfg.tta_model
-        return {k: v for k, v in Runner.from_cfg(cfg).test().items()}
+            use_tta(cfg, crf_iters)
+        return dict(build_runner(cfg).test())
 
     # --- driver and report --------------------------------------------------
     def _require(self, stage: str) -> dict:

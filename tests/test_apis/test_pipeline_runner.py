@@ -78,6 +78,7 @@ def test_all_stages_then_cache_then_changed_setting(toy_voc, tmp_path):
     assert 'single/mIoU' in stages['segment']['metrics']
     assert 'ms_flip/mIoU' in stages['segment']['metrics']
     assert 'ms_flip_crf/mIoU' in stages['segment']['metrics']
+    assert isinstance(stages['segment']['metrics']['single/mIoU'], float)
     assert 'multi-label/mAP' in stages['train']['metrics']
     for name in ('train', 'cams', 'pseudo', 'segment'):
         with open(osp.join(work_dir, name, 'manifest.json')) as f:

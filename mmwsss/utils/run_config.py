@@ -1,0 +1,55 @@
+"""Config handling shared by tools/train.py, tools/test.py and the
+pipeline runner."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+
+from .errors import InvalidInputError, MissingInputError
+
+
+def load_run_config(config: str,
+                    cfg_options: Optional[dict] = None,
+                    work_dir: Optional[str] = None,
+                    launcher: str = 'none') -> Config:
+    """Load ``config``, apply ``--cfg-options`` and pick the work dir
+    (``--work-dir``, else the config's, else ``work_dirs/<config stem>``)."""
+    if not osp.isfile(config):
+        raise MissingInputError(f'Config {config} does not exist.')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def use_tta(cfg: Config, crf_iters: int = 0) -> Config:
+    """Switch a segmentation config to its test-time augmentation: the test
+    pipeline becomes ``tta_pipeline`` and the model is wrapped in
+    ``tta_model``; ``crf_iters > 0`` turns on DenseCRF after the merge
+    (``CRFSegTTAModel``). Modifies and returns ``cfg``."""
+    if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+        raise InvalidInputError(
+            'Test-time augmentation needs tta_model and tta_pipeline in the '
+            'config (see configs/_base_/datasets/toyvoc_pseudo.py).')
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.tta_model.module = cfg.model
+    if crf_iters:
+        cfg.tta_model.setdefault('crf', {})['n_iter'] = crf_iters
+    cfg.model = cfg.tta_model
+    return cfg
+
+
+def build_runner(cfg: Config):
+    """``Runner.from_cfg``, or the registered runner named by
+    ``runner_type``."""
+    from mmengine.runner import Runner
+
+    from mmwsss.registry import RUNNERS
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+        RUNNERS.build(cfg)
