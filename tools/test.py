@@ -8,8 +8,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction
 
-from mmwsss.utils import (MissingInputError, build_runner, exit_on_user_error,
-                          load_run_config, setup_cpu_distributed, use_tta)
+from mmwsss.utils import (MissingInputError, build_runner, check_data_root,
+                          exit_on_user_error, load_run_config,
+                          setup_cpu_distributed, use_tta)
 
 
 def parse_args():
@@ -51,6 +52,7 @@ def build_cfg(args) -> Config:
             'iter_*.pth) or a released checkpoint.')
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
                           args.launcher)
+    check_data_root(cfg, 'test_dataloader')
     cfg.load_from = args.checkpoint
     if args.tta:
         use_tta(cfg)

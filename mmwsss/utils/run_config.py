@@ -28,6 +28,18 @@ def load_run_config(config: str,
     return cfg
 
 
+def check_data_root(cfg: Config, dataloader: str) -> None:
+    """Raise a clear :class:`MissingInputError` when the ``data_root`` of
+    ``cfg[dataloader].dataset`` is missing (mmseg's own datasets, such as
+    ``PascalVOCDataset``, only assert)."""
+    from mmwsss.datasets.voc_io import COCO_HINT, VOC_HINT
+    root = cfg.get(dataloader, {}).get('dataset', {}).get('data_root')
+    if isinstance(root, str) and not osp.isdir(root):
+        hint = COCO_HINT if 'coco' in root.lower() else VOC_HINT
+        raise MissingInputError(
+            f'Data root {root} ({dataloader}) does not exist. {hint}')
+
+
 def use_tta(cfg: Config, crf_iters: int = 0) -> Config:
     """Switch a segmentation config to its test-time augmentation: the test
     pipeline becomes ``tta_pipeline`` and the model is wrapped in

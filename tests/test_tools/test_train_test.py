@@ -91,13 +91,26 @@ def test_cpu_data_parallel_training_with_gloo(toy_voc, tmp_path):
     work_dir = str(tmp_path / 'ddp')
     env = dict(os.environ, OMP_NUM_THREADS='1')
     res = subprocess.run([
-        sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        '--master_port=29533',
+        sys.executable, '-m', 'torch.distributed.run', '--standalone',
+        '--nproc_per_node=2',
         osp.join(ROOT, 'tools', 'train.py'), TOY_CFG, '--launcher', 'pytorch',
         '--work-dir', work_dir, *toy_options(toy_voc, 2)
     ], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.returncode == 0, (res.stdout + res.stderr)[-6000:]
     out = res.stdout + res.stderr
     assert 'Distributed training: True' in out
     assert "'backend': 'gloo'" in out or 'gloo' in out
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
+
+
+def test_test_tool_without_voc_data_gives_clear_message(tmp_path):
+    """mmseg's PascalVOCDataset only asserts; tools/test.py names the
+    missing folder and the converter first."""
+    ckpt = tmp_path / 'model.pth'
+    ckpt.write_bytes(b'')
+    cfg = osp.join(ROOT, 'configs', 'deeplab', 'deeplabv2_r101_voc_pseudo.py')
+    res = run_tool('tools/test.py', cfg, str(ckpt), cwd=str(tmp_path))
+    assert res.returncode == 2
+    assert 'Traceback' not in res.stderr
+    assert 'data/VOCdevkit/VOC2012' in res.stderr and 'voc_aug.py' in \
+        res.stderr
