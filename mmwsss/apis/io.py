@@ -8,10 +8,10 @@ import zlib
 from typing import Optional, Tuple
 
 import numpy as np
-from PIL import Image
 
 from mmwsss.datasets import voc_io
-from mmwsss.datasets.voc_io import save_label_png  # noqa: F401
+from mmwsss.datasets.voc_io import (read_image_size, read_rgb,  # noqa: F401
+                                    save_label_png)
 from mmwsss.utils import InvalidInputError
 from mmwsss.utils.atomic_io import (atomic_write,  # noqa: F401
                                     atomic_write_json, remove_temporaries)
@@ -88,33 +88,3 @@ def cam_file_ok(path: str) -> bool:
     except InvalidInputError:
         return False
     return True
-
-
-def _unreadable(path: str, error: Exception) -> InvalidInputError:
-    return InvalidInputError(
-        f'Image {path} is unreadable or corrupt ({error}). Re-extract or '
-        'regenerate it, or remove its id from the split file.')
-
-
-def read_rgb(path: str) -> np.ndarray:
-    """Read an image as uint8 (H, W, 3) RGB, with a clear error when it is
-    missing or unreadable."""
-    voc_io.require_file(path, 'Image',
-                        'Check the id list and the image folder.')
-    try:
-        with Image.open(path) as img:
-            return np.array(img.convert('RGB'))
-    except (OSError, SyntaxError, ValueError) as e:
-        raise _unreadable(path, e) from e
-
-
-def read_image_size(path: str) -> Tuple[int, int]:
-    """(H, W) of an image from its header (the pixels are not decoded)."""
-    voc_io.require_file(path, 'Image',
-                        'Check the id list and the image folder.')
-    try:
-        with Image.open(path) as img:
-            width, height = img.size
-    except (OSError, SyntaxError, ValueError) as e:
-        raise _unreadable(path, e) from e
-    return height, width

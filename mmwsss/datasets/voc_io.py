@@ -8,7 +8,8 @@ import io
 import logging
 import os.path as osp
 import xml.etree.ElementTree as ET
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import (Dict, Iterable, List, Mapping, Optional, Sequence,
+                    Tuple)
 
 import numpy as np
 from mmengine.logging import print_log
@@ -358,22 +359,41 @@ def verify_images(data_list: Sequence[dict],
     """
     for info in data_list:
         path = info['img_path']
-        require_file(path, 'Image', 'Check the id list and the image folder.')
-        try:
-            with Image.open(path) as img:
-                img.load()
-                size = img.size
-        except (OSError, SyntaxError, ValueError) as e:
-            raise InvalidInputError(
-                f'Image {path} is unreadable or corrupt ({e}). Re-extract '
-                'or regenerate it, or remove its id from the split file.'
-            ) from e
+        height, width = read_rgb(path).shape[:2]
         seg_path = info.get('seg_map_path')
         if seg_path is None or num_classes is None:
             continue
         mask = read_label_png(seg_path, num_classes)
-        if mask.shape[::-1] != size:
+        if mask.shape != (height, width):
             raise InvalidInputError(
                 f'Label PNG {seg_path} is {mask.shape[1]}x{mask.shape[0]} but '
-                f'image {path} is {size[0]}x{size[1]}. Regenerate the mask '
+                f'image {path} is {width}x{height}. Regenerate the mask '
                 'at the image size.')
+
+
+def _unreadable(path: str, error: Exception) -> InvalidInputError:
+    return InvalidInputError(
+        f'Image {path} is unreadable or corrupt ({error}). Re-extract or '
+        'regenerate it, or remove its id from the split file.')
+
+
+def read_rgb(path: str) -> np.ndarray:
+    """Read an image as uint8 (H, W, 3) RGB, with a clear error when it is
+    missing or unreadable."""
+    require_file(path, 'Image', 'Check the id list and the image folder.')
+    try:
+        with Image.open(path) as img:
+            return np.array(img.convert('RGB'))
+    except (OSError, SyntaxError, ValueError) as e:
+        raise _unreadable(path, e) from e
+
+
+def read_image_size(path: str) -> Tuple[int, int]:
+    """(H, W) of an image from its header (the pixels are not decoded)."""
+    require_file(path, 'Image', 'Check the id list and the image folder.')
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+    except (OSError, SyntaxError, ValueError) as e:
+        raise _unreadable(path, e) from e
+    return height, width
