@@ -1,3 +1,4 @@
+from .aeft_classifier import AEFTClassifier
 from .cam_classifier import CAMClassifier
 
-__all__ = ['CAMClassifier']
+__all__ = ['CAMClassifier', 'AEFTClassifier']

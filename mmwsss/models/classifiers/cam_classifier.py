@@ -1,14 +1,14 @@
 """CAMClassifier: backbone (+ neck) + CAM head, trained with image labels."""
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
 from mmwsss.registry import MODELS
-
 from ..utils import multi_scale_cam
 
 _CAM_KEYS = ('scales', 'flip', 'resize_mode', 'relu_before_upsample',
@@ -19,8 +19,9 @@ _CAM_KEYS = ('scales', 'flip', 'resize_mode', 'relu_before_upsample',
 class CAMClassifier(BaseModel):
     """Image-level classifier whose class maps are the CAMs (stage 1 + 2).
 
-    ``mode='loss'`` returns the head's loss dict (multi-hot targets from
-    ``gt_score``, see ``mmpretrain.ClsDataPreprocessor(to_onehot=True)``);
+    ``mode='loss'`` returns the head's classification loss plus the plug-in
+    ``losses`` (multi-hot targets from ``gt_score``, see
+    ``mmpretrain.ClsDataPreprocessor(to_onehot=True)``);
     ``mode='predict'`` returns data samples with ``pred_score`` (sigmoid of
     the logits, for mmpretrain's multi-label metrics), ``cam_labels`` (the K
     class indices the CAMs are for) and ``cams`` (K, H, W) in [0, 1] at the
@@ -30,9 +31,14 @@ class CAMClassifier(BaseModel):
     Args:
         backbone (dict): backbone config, e.g. ``ResNet38d``, mmseg
             ``ResNetV1c`` or ``dict(type='mmpretrain.ResNet', ...)``.
-        head (dict): CAM head config (``GAPHead``, ...), which owns the
-            classification loss.
+        head (dict): CAM head config (``GAPHead``, ``GPPHead``, ...), which
+            owns the classification loss.
         neck (dict, optional): neck config.
+        losses (list[dict], optional): plug-in losses added to the
+            classification loss, e.g. ``FeatureSimilarityLoss``. Each names
+            the training outputs it needs in its ``inputs`` attribute and is
+            called as ``loss(**{key: outputs[key] for key in loss.inputs})``;
+            see :meth:`train_outputs` for the keys. Default: none.
         cam_cfg (dict, optional): CAM inference settings: the arguments of
             :func:`multi_scale_cam` (``scales``, ``flip``, ``resize_mode``,
             ``relu_before_upsample``, ``normalize``, ``eps``) and
@@ -50,6 +56,7 @@ class CAMClassifier(BaseModel):
                  backbone: dict,
                  head: dict,
                  neck: Optional[dict] = None,
+                 losses: Optional[List[dict]] = None,
                  cam_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
@@ -58,6 +65,14 @@ class CAMClassifier(BaseModel):
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
+        self.losses = nn.ModuleList(MODELS.build(cfg) for cfg in losses or [])
+        names = [loss.loss_name for loss in self.losses]
+        head_loss = getattr(self.head, 'loss_cls', None)
+        if len(set(names)) != len(names) or getattr(
+                head_loss, 'loss_name', None) in names:
+            raise ValueError(
+                f'losses: the loss names {names} must be unique and differ '
+                'from the head\'s classification loss; set loss_name=...')
         cam_cfg = dict(cam_cfg or {})
         self.label_source = cam_cfg.pop('label_source', 'gt')
         self.score_thr = cam_cfg.pop('score_thr', 0.5)
@@ -112,10 +127,58 @@ class CAMClassifier(BaseModel):
                 'gt_label.')
         return torch.stack([s.gt_score for s in data_samples]).float()
 
+    def train_outputs(self, inputs: Tensor, targets: Tensor) -> dict:
+        """Everything a training loss may need from one forward pass.
+
+        Keys: those of the head's ``forward_train`` (``cams``: raw signed
+        class maps (B, C, h, w); ``logits`` (B, C); head extras such as
+        GPP's ``gpp_map``), ``labels`` (B, C) multi-hot, ``images`` (the
+        normalised input) and ``rgb_images`` (the input de-normalised to RGB
+        in [0, 1], no gradient).
+        """
+        outputs = self.head.forward_train(self.extract_feat(inputs))
+        outputs.update(
+            images=inputs,
+            labels=targets,
+            rgb_images=self.denormalize(inputs))
+        return outputs
+
+    def denormalize(self, inputs: Tensor) -> Tensor:
+        """Undo the data preprocessor's ``(x - mean) / std``: RGB in
+        [0, 1] (inputs are taken as 0-255 when it does not normalise)."""
+        inputs = inputs.detach()
+        if getattr(self.data_preprocessor, '_enable_normalize', False):
+            inputs = inputs * self.data_preprocessor.std + \
+                self.data_preprocessor.mean
+        return (inputs / 255).clamp(0, 1)
+
     def loss(self, inputs: Tensor,
              data_samples: List[DataSample]) -> dict:
-        return self.head.loss(
-            self.extract_feat(inputs), self.targets(data_samples))
+        targets = self.targets(data_samples)
+        outputs = self.train_outputs(inputs, targets)
+        losses = self.head.loss(outputs, targets)
+        losses.update(self.plugin_losses(outputs))
+        return losses
+
+    def plugin_losses(self, outputs: dict) -> Dict[str, Tensor]:
+        """Evaluate every plug-in loss on the training ``outputs``: a loss
+        returns one tensor (stored under its ``loss_name``) or a dict of
+        named terms."""
+        losses = {}
+        for loss in self.losses:
+            missing = [key for key in loss.inputs if key not in outputs]
+            if missing:
+                raise ValueError(
+                    f'{type(loss).__name__} needs the training outputs '
+                    f'{missing}, which {type(self).__name__} with '
+                    f'{type(self.head).__name__} does not provide (it has '
+                    f'{sorted(outputs)}).')
+            value = loss(**{key: outputs[key] for key in loss.inputs})
+            if isinstance(value, dict):  # several named terms
+                losses.update(value)
+            else:
+                losses[loss.loss_name] = value
+        return losses
 
     def _cam_labels(self, sample: DataSample, score: Tensor) -> Tensor:
         if self.label_source == 'gt' and 'gt_score' in sample:

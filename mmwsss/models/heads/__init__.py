@@ -1,4 +1,5 @@
 from .deeplabv2_head import DeepLabV2Head
 from .gap_head import GAPHead
+from .gpp_head import GPPHead
 
-__all__ = ['GAPHead', 'DeepLabV2Head']
+__all__ = ['GAPHead', 'GPPHead', 'DeepLabV2Head']

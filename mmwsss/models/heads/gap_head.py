@@ -55,8 +55,14 @@ class GAPHead(BaseModule):
         """Image logits (B, C) = spatial mean of the class maps."""
         return self.class_maps(feats).mean(dim=(2, 3))
 
-    def loss(self, feats: Union[Tensor, Sequence[Tensor]],
-             targets: Tensor) -> dict:
-        """Classification loss dict for multi-hot ``targets`` (B, C)."""
-        logits = self(feats)
-        return {self.loss_cls.loss_name: self.loss_cls(logits, targets)}
+    def forward_train(self, feats: Union[Tensor, Sequence[Tensor]]) -> dict:
+        """Training outputs: ``cams`` (the class maps M) and ``logits``."""
+        cams = self.class_maps(feats)
+        return dict(cams=cams, logits=cams.mean(dim=(2, 3)))
+
+    def loss(self, outputs: dict, targets: Tensor) -> dict:
+        """Classification loss dict from :meth:`forward_train`'s
+        ``logits`` and multi-hot ``targets`` (B, C)."""
+        return {
+            self.loss_cls.loss_name: self.loss_cls(outputs['logits'], targets)
+        }

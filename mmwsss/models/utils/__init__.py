@@ -1,3 +1,4 @@
-from .multi_scale_cam import max_normalize, multi_scale_cam
+from .cam_normalization import max_normalize, minmax_normalize
+from .multi_scale_cam import multi_scale_cam
 
-__all__ = ['multi_scale_cam', 'max_normalize']
+__all__ = ['multi_scale_cam', 'max_normalize', 'minmax_normalize']

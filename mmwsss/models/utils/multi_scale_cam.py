@@ -5,12 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-
-def max_normalize(cams: Tensor, eps: float = 1e-5) -> Tensor:
-    """Per-map maximum normalisation ``A / (max A + eps)`` over the last two
-    dims (AEFT/SEAM inference; no minimum subtraction)."""
-    peak = cams.flatten(-2).max(dim=-1).values[..., None, None]
-    return cams / (peak + eps)
+from .cam_normalization import max_normalize
 
 
 @torch.no_grad()

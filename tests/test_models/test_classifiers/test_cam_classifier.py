@@ -136,3 +136,48 @@ def test_training_steps_lower_the_loss_on_toy_data(toy_voc):
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.8 * losses[0]
+
+
+@MODELS.register_module(name='_RecordingLoss', force=True)
+class _RecordingLoss(torch.nn.Module):
+    """A plug-in loss that records what the host passed to it."""
+
+    def __init__(self, inputs=('cams', 'labels', 'rgb_images'),
+                 loss_name='loss_record'):
+        super().__init__()
+        self.inputs = tuple(inputs)
+        self.loss_name = loss_name
+        self.seen = {}
+
+    def forward(self, **inputs):
+        self.seen = inputs
+        return inputs['cams'].mean() * 0 + 1.5
+
+
+def test_plugin_losses_get_the_outputs_they_name():
+    model = build_model(losses=[dict(type='_RecordingLoss')]).train()
+    images = torch.rand(2, 3, 32, 32) * 255
+    mean = torch.tensor(PREPROCESSOR['mean']).view(3, 1, 1)
+    std = torch.tensor(PREPROCESSOR['std']).view(3, 1, 1)
+    inputs = (images - mean) / std
+    losses = model.loss(inputs, make_samples([[0, 2], [5]]))
+    assert set(losses) == {'loss_cls', 'loss_record'}
+    assert losses['loss_record'].item() == 1.5
+    seen = model.losses[0].seen
+    assert set(seen) == {'cams', 'labels', 'rgb_images'}
+    assert seen['cams'].shape == (2, 6, 4, 4) and seen['cams'].requires_grad
+    assert seen['labels'].tolist()[1] == [0, 0, 0, 0, 0, 1]
+    assert torch.allclose(seen['rgb_images'], images / 255, atol=1e-5)
+    assert not seen['rgb_images'].requires_grad
+
+
+def test_plugin_loss_errors():
+    model = build_model(
+        losses=[dict(type='_RecordingLoss', inputs=('cams', 'gpp_map'))])
+    with pytest.raises(ValueError, match="needs the training outputs"):
+        model.loss(torch.randn(1, 3, 32, 32), make_samples([[1]]))
+    with pytest.raises(ValueError, match='unique'):
+        build_model(losses=[dict(type='_RecordingLoss'),
+                            dict(type='_RecordingLoss')])
+    with pytest.raises(ValueError, match='unique'):
+        build_model(losses=[dict(type='_RecordingLoss', loss_name='loss_cls')])

@@ -38,7 +38,10 @@ def test_loss_and_gradient():
     head = build_head()
     x = torch.randn(2, 4, 6, 6)
     targets = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
-    losses = head.loss(x, targets)
+    outputs = head.forward_train(x)
+    assert torch.allclose(outputs['logits'], head(x))
+    assert torch.equal(outputs['cams'], head.class_maps(x))
+    losses = head.loss(outputs, targets)
     assert set(losses) == {'loss_cls'}
     losses['loss_cls'].backward()
     assert head.classifier.weight.grad.abs().sum() > 0

@@ -1,0 +1,13 @@
+# GPP (AEFT §2) on the embedded toy VOC: the GAP toy baseline with the GAP
+# head replaced by the gated pyramid pooling head, same data, schedule and
+# pipeline. Generate the data first: python tools/misc/make_toy_voc.py
+# --out data/toyvoc; then python tools/run_pipeline.py THIS_CONFIG.
+_base_ = ['../baseline/gap_r38tiny_toy.py']
+model = dict(
+    head=dict(
+        _delete_=True,
+        type='GPPHead',
+        num_classes=6,
+        in_channels=256,
+        hidden_channels=64,  # D = 256 at full width; 1/4 here
+        pyramid=(2, 4, 8, 16)))
