@@ -10,7 +10,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
-from mmwsss.utils import (build_runner, exit_on_user_error, load_run_config,
+from mmwsss.utils import (build_runner, check_data_root, check_pretrained,
+                          exit_on_user_error, load_run_config,
                           setup_cpu_distributed)
 
 
@@ -67,7 +68,10 @@ def build_cfg(args) -> Config:
 def main():
     args = parse_args()
     with exit_on_user_error():
-        build_runner(build_cfg(args)).train()
+        cfg = build_cfg(args)
+        check_data_root(cfg, 'train_dataloader')
+        check_pretrained(cfg)
+        build_runner(cfg).train()
 
 
 if __name__ == '__main__':

@@ -35,7 +35,8 @@ def load_config(cfg: ConfigType) -> Config:
 def build_inference_dataset(cfg: ConfigType,
                             split: Optional[str] = None,
                             ann_file: Optional[str] = None,
-                            dataloader: str = 'test_dataloader'):
+                            dataloader: str = 'test_dataloader',
+                            overrides: Optional[dict] = None):
     """The dataset of ``cfg[dataloader].dataset`` for another split.
 
     Args:
@@ -45,6 +46,8 @@ def build_inference_dataset(cfg: ConfigType,
         ann_file (str, optional): an explicit id list instead.
         dataloader (str): which dataloader's dataset. Default:
             ``'test_dataloader'``.
+        overrides (dict, optional): dataset settings to replace last, e.g.
+            ``dict(split='trainaug', seg_map_dir='SegmentationClassAug')``.
     """
     cfg = load_config(cfg)
     dataset_cfg = copy.deepcopy(cfg[dataloader]['dataset'])
@@ -53,6 +56,7 @@ def build_inference_dataset(cfg: ConfigType,
         dataset_cfg.pop('ann_file', None)
     if ann_file:
         dataset_cfg['ann_file'] = ann_file
+    dataset_cfg.update(overrides or {})
     return DATASETS.build(dataset_cfg)
 
 
@@ -123,6 +127,7 @@ def infer_cams(cfg: ConfigType,
                out_dir: str,
                split: Optional[str] = None,
                ann_file: Optional[str] = None,
+               dataset: Optional[dict] = None,
                rank: Optional[int] = None,
                world_size: Optional[int] = None,
                batch_size: int = 1,
@@ -143,6 +148,8 @@ def infer_cams(cfg: ConfigType,
         out_dir (str): CAM folder.
         split (str, optional): dataset split, e.g. ``'train'``.
         ann_file (str, optional): explicit id list.
+        dataset (dict, optional): other dataset settings to replace (see
+            :func:`build_inference_dataset`).
         rank (int, optional): shard index (default: ``$RANK`` or 0).
         world_size (int, optional): shard count (``$WORLD_SIZE`` or 1).
         batch_size (int): images per forward. Default: 1.
@@ -157,7 +164,8 @@ def infer_cams(cfg: ConfigType,
     """
     cfg = load_config(cfg)
     require_checkpoint(checkpoint)
-    dataset = build_inference_dataset(cfg, split, ann_file)
+    dataset = build_inference_dataset(
+        cfg, split, ann_file, overrides=dataset)
     rank, world_size = resolve_shard(rank, world_size)
     mine = shard(range(len(dataset)), rank, world_size)
     ids = [image_id(dataset.get_data_info(i)) for i in mine]

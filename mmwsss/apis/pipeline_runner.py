@@ -43,7 +43,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmwsss.utils import (InvalidInputError, MissingInputError, build_runner,
-                          use_tta)
+                          check_data_root, check_pretrained, use_tta)
 from mmwsss.utils.atomic_io import atomic_write, atomic_write_json
 from .cam_inference import build_inference_dataset, evaluate_cams, infer_cams
 from .pseudo_labels import evaluate_pseudo_labels, make_pseudo_labels
@@ -190,6 +190,8 @@ class PipelineRunner:
             cfg.work_dir = manifest.stage_dir
             cfg.resume = True  # continues from the latest checkpoint, if any
             cfg.pop('pipeline')
+            check_data_root(cfg, 'train_dataloader')
+            check_pretrained(cfg)
             runner = build_runner(cfg)
             runner.train()
             iters = runner.iter
@@ -206,17 +208,20 @@ class PipelineRunner:
     def cams(self) -> dict:
         opts = dict(self.pipeline.get('cams', {}))
         split = opts.get('split', 'train')
+        overrides = opts.get('dataset')
         checkpoint = self._require('train')['checkpoint']
         settings = dict(
-            split=split, cam_cfg=self.cfg.model.get('cam_cfg'),
+            split=split, dataset=overrides,
+            cam_cfg=self.cfg.model.get('cam_cfg'),
             metric=opts.get('metric', {}))
 
         def body(manifest, status):
             out_dir = osp.join(manifest.stage_dir, 'cams')
             summary = infer_cams(
                 self.cfg, checkpoint, out_dir, split=split,
-                batch_size=opts.get('batch_size', 1))
-            dataset = build_inference_dataset(self.cfg, split)
+                dataset=overrides, batch_size=opts.get('batch_size', 1))
+            dataset = build_inference_dataset(
+                self.cfg, split, overrides=overrides)
             metrics = evaluate_cams(
                 out_dir, dataset, opts.get('metric'), progress=True)
             return dict(count=summary['num_images'], metrics=metrics,
@@ -228,16 +233,18 @@ class PipelineRunner:
     # --- stages 3-4 ---------------------------------------------------------
     def pseudo(self) -> dict:
         opts = dict(self.pipeline.get('pseudo', {}))
-        split = opts.get('split', self.pipeline.get('cams', {}).get(
-            'split', 'train'))
+        cam_opts = self.pipeline.get('cams', {})
+        split = opts.get('split', cam_opts.get('split', 'train'))
+        overrides = opts.get('dataset', cam_opts.get('dataset'))
         cam_dir = self._require('cams')['out_dir']
         refiner = opts.get('refiner', dict(type='ThresholdRefiner'))
-        settings = dict(split=split, refiner=refiner,
+        settings = dict(split=split, dataset=overrides, refiner=refiner,
                         metric=opts.get('metric', {}))
 
         def body(manifest, status):
             out_dir = osp.join(manifest.stage_dir, 'pseudo')
-            dataset = build_inference_dataset(self.cfg, split)
+            dataset = build_inference_dataset(
+                self.cfg, split, overrides=overrides)
             data_list = [dataset.get_data_info(i) for i in range(len(dataset))]
             summary = make_pseudo_labels(
                 data_list, cam_dir, out_dir, refiner,

@@ -1,13 +1,13 @@
 from .dist_env import setup_cpu_distributed
 from .errors import (USER_ERRORS, InvalidInputError, MissingInputError,
                      NonFiniteLossError, WSSSInputError, exit_on_user_error)
-from .run_config import (build_runner, check_data_root, load_run_config,
-                         use_tta)
+from .run_config import (build_runner, check_data_root, check_pretrained,
+                         load_run_config, use_tta)
 from .set_env import register_all_modules
 
 __all__ = [
     'register_all_modules', 'setup_cpu_distributed', 'WSSSInputError',
     'MissingInputError', 'InvalidInputError', 'NonFiniteLossError',
     'USER_ERRORS', 'exit_on_user_error', 'load_run_config', 'use_tta',
-    'build_runner', 'check_data_root'
+    'build_runner', 'check_data_root', 'check_pretrained'
 ]

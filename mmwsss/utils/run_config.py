@@ -40,6 +40,44 @@ def check_data_root(cfg: Config, dataloader: str) -> None:
             f'Data root {root} ({dataloader}) does not exist. {hint}')
 
 
+RESNET38D_HINT = (
+    'The ResNet-38d ImageNet weights are the MXNet file of the ademxapp '
+    'model A1 (ilsvrc-cls_rna-a1_cls1000_ep-0001.params, distributed by '
+    'PSA/SEAM/AEFT as resnet_38d.params); convert it once with '
+    '`python tools/model_converters/resnet38d_mxnet.py resnet_38d.params '
+    'pretrained/resnet38d_imagenet.pth`.')
+
+
+def _local_checkpoints(node, path='model'):
+    """(config path, file) of every ``Pretrained`` init with a local file."""
+    if isinstance(node, dict):
+        if node.get('type') == 'Pretrained' and isinstance(
+                node.get('checkpoint'), str):
+            yield path, node['checkpoint']
+        for key, value in node.items():
+            yield from _local_checkpoints(value, f'{path}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _local_checkpoints(value, f'{path}[{i}]')
+
+
+def check_pretrained(cfg: Config) -> None:
+    """Raise a clear :class:`MissingInputError` before training when a
+    local ``Pretrained`` checkpoint or ``load_from`` file is missing
+    (mmengine would fail deep inside ``init_weights``)."""
+    wanted = list(_local_checkpoints(cfg.get('model', {})))
+    if cfg.get('load_from'):
+        wanted.append(('load_from', cfg.load_from))
+    for where, path in wanted:
+        if '://' in path or osp.isfile(path):
+            continue
+        hint = RESNET38D_HINT if 'resnet38d' in path.lower() else (
+            'Download or convert it (tools/model_converters/), or set '
+            f'{where} to another file.')
+        raise MissingInputError(
+            f'Pretrained weights {path} ({where}) do not exist. {hint}')
+
+
 def use_tta(cfg: Config, crf_iters: int = 0) -> Config:
     """Switch a segmentation config to its test-time augmentation: the test
     pipeline becomes ``tta_pipeline`` and the model is wrapped in

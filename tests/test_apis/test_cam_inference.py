@@ -148,3 +148,11 @@ def test_mixed_image_sizes_batch_equals_single(tiny_voc, tmp_path):
             atol=2e-3)
     shapes = {v['cams'].shape[1:] for v in outs[1].values()}
     assert shapes == {(30, 40), (32, 32), (28, 36)}
+
+
+def test_dataset_overrides_replace_settings_last(toy_model):
+    cfg, _ = toy_model
+    dataset = build_inference_dataset(
+        cfg, 'val', overrides=dict(split='train', label_source='seg'))
+    assert len(dataset) == 24
+    assert dataset.label_source == 'seg'

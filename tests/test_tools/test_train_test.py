@@ -79,6 +79,21 @@ def test_missing_voc_data_gives_clear_message(tmp_path):
     assert 'voc_aug.py' in res.stderr
 
 
+def test_aeft_without_data_or_weights_says_what_to_fetch(tmp_path):
+    config = osp.join(ROOT, 'configs', 'aeft', 'aeft_gpp_r38_voc.py')
+    res = run_tool('tools/train.py', config, '--work-dir',
+                   str(tmp_path / 'w'), cwd=str(tmp_path))
+    assert res.returncode == 2 and 'Traceback' not in res.stderr
+    assert 'voc_aug.py' in res.stderr
+    os.makedirs(tmp_path / 'data' / 'VOCdevkit' / 'VOC2012')
+    res = run_tool('tools/train.py', config, '--work-dir',
+                   str(tmp_path / 'w'), cwd=str(tmp_path))
+    assert res.returncode == 2 and 'Traceback' not in res.stderr
+    assert 'pretrained/resnet38d_imagenet.pth' in res.stderr
+    assert 'resnet38d_mxnet.py' in res.stderr
+    assert not osp.isdir(tmp_path / 'w') or not os.listdir(tmp_path / 'w')
+
+
 def test_missing_checkpoint_gives_clear_message(tmp_path):
     res = run_tool('tools/test.py', TOY_CFG, str(tmp_path / 'nope.pth'))
     assert res.returncode == 2

@@ -1,0 +1,60 @@
+# GPP only (AEFT §2, the "GPP" row: 54.2 seed mIoU on VOC train): ResNet-38d
+# + gated pyramid pooling head trained with the multi-label loss for AEFT's
+# full planned schedule, 40 epochs at batch 8 (52,880 iterations, the
+# official poly max_step). Needs data/VOCdevkit/VOC2012 with
+# SegmentationClassAug (tools/dataset_converters/voc_aug.py) and
+# pretrained/resnet38d_imagenet.pth
+# (tools/model_converters/resnet38d_mxnet.py).
+#   python tools/train.py configs/aeft/gpp_r38_voc.py
+#   python tools/run_pipeline.py configs/aeft/gpp_r38_voc.py
+_base_ = [
+    '../_base_/models/cam_resnet38d.py', '../_base_/datasets/voc12_cls.py',
+    '../_base_/schedules/poly_sgd_53k.py', '../_base_/default_runtime.py'
+]
+randomness = dict(seed=5137)
+model = dict(
+    backbone=dict(dropout=(0.2, 0.2)),
+    head=dict(
+        _delete_=True,
+        type='GPPHead',
+        num_classes=20,
+        in_channels=4096,
+        hidden_channels=256,
+        pyramid=(2, 4, 8, 16)))
+# Model selection as the official code (G13): multi-scale CAMs of VOC train
+# (1,464 images with ground truth) scored by seed mIoU over background
+# scores 0.10-0.29 every 1,322 iterations (one epoch at batch 8), best kept.
+# Point the dataset at split='val' for a selection that does not look at
+# the ground truth of the images the seeds are reported on.
+val_dataloader = dict(
+    batch_size=1,
+    dataset=dict(split='train', label_source='seg'))
+val_evaluator = [
+    dict(type='CAMMetric', bg_thresholds=[i / 100 for i in range(10, 30)])
+]
+train_cfg = dict(val_begin=22474, val_interval=1322)
+default_hooks = dict(
+    checkpoint=dict(
+        interval=1322, max_keep_ckpts=2, save_best='cam/mIoU_best',
+        rule='greater'))
+# tools/run_pipeline.py: CAMs of trainaug (4 scales x flip), DenseCRF pseudo
+# labels (AEFT §1.4 kernels, the high background power of its affinity
+# labels; the AffinityNet random walk of §1.5 replaces this refiner when it
+# lands), then DeepLab-V2 on them. The CAM and pseudo-label mIoU here are
+# over trainaug against SegmentationClassAug; the paper's seed numbers are
+# over train (1,464): python tools/infer_cams.py CONFIG CKPT --split train.
+trainaug = dict(
+    split='trainaug', label_source='file', seg_map_dir='SegmentationClassAug')
+pipeline = dict(
+    cams=dict(
+        split='trainaug',
+        dataset=trainaug,
+        batch_size=1,
+        metric=dict(boundary_f=True)),
+    pseudo=dict(
+        nproc=8,
+        refiner=dict(type='DenseCRFRefiner', bg_power=21.0)),
+    segment=dict(
+        config='configs/deeplab/deeplabv2_r101_voc_pseudo.py',
+        tta=True,
+        crf_iters=10))
