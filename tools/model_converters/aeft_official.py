@@ -1,0 +1,318 @@
+#!/usr/bin/env python
+"""Convert the released official AEFT classifier to mmwsss keys.
+
+Input: the VOC classifier released with the official AEFT code (seed mIoU
+56.2 % in its README), a plain torch state dict of their ``Net_gpp``
+(specs/aeft_gpp.md §4.4); a ``module.`` prefix (DataParallel) and a
+``{'state_dict': ...}`` wrapper are accepted. Output: ``torch.save({
+'state_dict': ..., 'meta': {...}})`` with tensors and plain values only
+(loads with ``weights_only=True``), for the ``AEFTClassifier`` of
+``configs/aeft/aeft_gpp_r38_voc.py`` (``load_from`` or ``tools/test.py``).
+
+Usage::
+
+    python tools/model_converters/aeft_official.py \
+        pretrained/aeft_official.pth pretrained/aeft_gpp_r38_voc_official.pth
+
+Key mapping (official -> mmwsss):
+
+* ResNet-38d trunk (``conv1a.weight``, ``b2.bn_branch2a.weight``, ...,
+  ``bn7.*``) -> ``backbone.<same key>`` (``ResNet38d`` keeps the official
+  module names, spec §4.3);
+* ``fc8.weight`` (1x1 conv 4096 -> D) -> ``head.hidden.weight``;
+* ``fc9.weight`` (1x1 conv D -> K) -> ``head.classifier.weight``;
+* ``gconv{i}.att_p.0.weight`` / ``gconv{i}.att_n.0.weight`` (3x3 convs
+  2K -> 2 of the i-th gated merge, i = 1, 2, 3) ->
+  ``head.gates.{i-1}.pos_gate.weight`` / ``head.gates.{i-1}.neg_gate.weight``;
+* ``bn8.*``: a BatchNorm the official model builds but never calls (spec
+  G14); dropped, with a note.
+
+Any other key is an error that lists it. Shapes are checked against a
+``ResNet38d`` of the same width and against each other (fc8 input = trunk
+channels, fc9 input = fc8 output, gate input = 2 x fc9 output).
+"""
+import argparse
+import hashlib
+import os
+import os.path as osp
+import re
+import sys
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Tuple
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+
+import torch  # noqa: E402
+
+from mmwsss.utils import (InvalidInputError, MissingInputError,  # noqa: E402
+                          WSSSInputError)
+
+_TRUNK_RE = re.compile(r'^(conv1a|bn7|b\d+(_\d+)?)\.')
+_GATE_RE = re.compile(r'^gconv([1-3])\.att_(p|n)\.0\.weight$')
+_UNUSED_RE = re.compile(r'^bn8\.')
+_HEAD_KEYS = {
+    'fc8.weight': 'head.hidden.weight',
+    'fc9.weight': 'head.classifier.weight',
+}
+_NUM_GATES = 3
+_FIX = ('Expected the official AEFT classifier (a state dict of Net_gpp '
+        'from KAIST-vilab/AEFT: ResNet-38d trunk, fc8, bn8, fc9, '
+        'gconv1..3.att_p.0/att_n.0).')
+
+
+def official_key_to_mmwsss(key: str):
+    """Map one official key (no ``module.`` prefix).
+
+    Returns:
+        str | None: the mmwsss key, ``''`` for an unused official module
+        (``bn8``), or None for a key that matches no rule.
+    """
+    if _TRUNK_RE.match(key):
+        return 'backbone.' + key
+    if key in _HEAD_KEYS:
+        return _HEAD_KEYS[key]
+    m = _GATE_RE.match(key)
+    if m:
+        gate = 'pos_gate' if m.group(2) == 'p' else 'neg_gate'
+        return f'head.gates.{int(m.group(1)) - 1}.{gate}.weight'
+    if _UNUSED_RE.match(key):
+        return ''
+    return None
+
+
+def _expected_trunk(state: Mapping[str, torch.Tensor]
+                    ) -> Dict[str, torch.Size]:
+    """State-dict shapes of a ``ResNet38d`` with the width and input
+    channels of ``state`` (trunk keys, unprefixed; built on the meta
+    device, so no memory)."""
+    from mmwsss.models.backbones.resnet38d import ResNet38d
+    if 'bn7.running_mean' not in state or 'conv1a.weight' not in state:
+        raise InvalidInputError(
+            'the ResNet-38d trunk is incomplete: conv1a.weight and bn7.* '
+            'are needed. ' + _FIX)
+    width = state['bn7.running_mean'].shape[0] / 4096
+    with torch.device('meta'):
+        model = ResNet38d(
+            in_channels=state['conv1a.weight'].shape[1], width_mult=width)
+    return OrderedDict((k, v.shape) for k, v in model.state_dict().items())
+
+
+def _check_trunk(trunk: Dict[str, torch.Tensor]) -> List[str]:
+    """Check trunk keys/shapes against ``ResNet38d``; add a zero
+    ``num_batches_tracked`` where the file has none (older torch saves).
+
+    Returns:
+        list[str]: the ``num_batches_tracked`` keys that were added.
+    """
+    expected = _expected_trunk(trunk)
+    unknown = [k for k in trunk if k not in expected]
+    if unknown:
+        raise InvalidInputError(
+            f'{len(unknown)} keys look like trunk keys but ResNet38d has no '
+            f'such tensors: {unknown}. ' + _FIX)
+    missing = [k for k in expected if k not in trunk]
+    added = [k for k in missing if k.endswith('num_batches_tracked')]
+    missing = [k for k in missing if k not in added]
+    if missing:
+        raise InvalidInputError(
+            f'{len(missing)} ResNet38d trunk tensors are missing: '
+            f'{missing}. ' + _FIX)
+    wrong = [(k, tuple(v.shape), tuple(expected[k]))
+             for k, v in trunk.items() if v.shape != expected[k]]
+    if wrong:
+        raise InvalidInputError(
+            f'{len(wrong)} trunk tensors have shapes inconsistent with a '
+            f'ResNet38d (key, file, expected): {wrong[:10]}. ' + _FIX)
+    for k in added:
+        trunk[k] = torch.tensor(0, dtype=torch.long)
+    return added
+
+
+def _check_head(state: Mapping[str, torch.Tensor], trunk_channels: int):
+    """Check fc8/fc9/gate presence and shape consistency.
+
+    Returns:
+        tuple[int, int]: hidden channels D and number of classes K.
+    """
+    needed = list(_HEAD_KEYS) + [
+        f'gconv{i}.att_{s}.0.weight' for i in range(1, _NUM_GATES + 1)
+        for s in 'pn'
+    ]
+    missing = [k for k in needed if k not in state]
+    if missing:
+        raise InvalidInputError(
+            f'{len(missing)} head tensors are missing: {missing}. ' + _FIX)
+    fc8, fc9 = state['fc8.weight'], state['fc9.weight']
+    if fc8.dim() != 4 or fc8.shape[1:] != (trunk_channels, 1, 1):
+        raise InvalidInputError(
+            f'fc8.weight has shape {tuple(fc8.shape)}; expected (D, '
+            f'{trunk_channels}, 1, 1) for this trunk. ' + _FIX)
+    hidden = fc8.shape[0]
+    if fc9.dim() != 4 or fc9.shape[1:] != (hidden, 1, 1):
+        raise InvalidInputError(
+            f'fc9.weight has shape {tuple(fc9.shape)}; expected (K, '
+            f'{hidden}, 1, 1) after fc8. ' + _FIX)
+    num_classes = fc9.shape[0]
+    for key in needed[2:]:
+        if tuple(state[key].shape) != (2, 2 * num_classes, 3, 3):
+            raise InvalidInputError(
+                f'{key} has shape {tuple(state[key].shape)}; expected '
+                f'(2, {2 * num_classes}, 3, 3) for K = {num_classes}. ' +
+                _FIX)
+    return hidden, num_classes
+
+
+def _strip_module(sd: Mapping) -> 'OrderedDict[str, torch.Tensor]':
+    if isinstance(sd.get('state_dict'), Mapping):
+        sd = sd['state_dict']
+    bad = [k for k, v in sd.items() if not isinstance(v, torch.Tensor)]
+    if bad:
+        raise InvalidInputError(
+            f'entries that are not tensors: {bad}. ' + _FIX)
+    return OrderedDict(
+        (k[len('module.'):] if k.startswith('module.') else k, v)
+        for k, v in sd.items())
+
+
+def convert_with_report(sd: Mapping) -> Tuple['OrderedDict', dict]:
+    """Rename an official AEFT state dict and check it.
+
+    Args:
+        sd (Mapping): official state dict (keys may carry ``module.``;
+            a ``{'state_dict': ...}`` wrapper is unwrapped).
+
+    Returns:
+        tuple[OrderedDict, dict]: the mmwsss state dict (floating tensors
+        as float32) and a report: ``dropped`` (unused ``bn8`` keys),
+        ``added`` (zero ``num_batches_tracked`` filled in),
+        ``hidden_channels``, ``num_classes``, ``width_mult``.
+
+    Raises:
+        InvalidInputError: unknown keys (listed), missing tensors or
+            inconsistent shapes.
+    """
+    sd = _strip_module(sd)
+    unknown = [k for k in sd if official_key_to_mmwsss(k) is None]
+    if unknown:
+        hint = (' These look like mmwsss keys already (no conversion '
+                'needed).' if any(
+                    k.startswith(('backbone.', 'head.'))
+                    for k in unknown) else '')
+        raise InvalidInputError(
+            f'{len(unknown)} keys match no official AEFT module: '
+            f'{unknown}.{hint} ' + _FIX)
+    dropped = [k for k in sd if official_key_to_mmwsss(k) == '']
+    trunk = OrderedDict((k, v) for k, v in sd.items() if _TRUNK_RE.match(k))
+    added = _check_trunk(trunk)
+    trunk_channels = trunk['bn7.running_mean'].shape[0]
+    hidden, num_classes = _check_head(sd, trunk_channels)
+
+    out = OrderedDict()
+    for key, value in list(trunk.items()) + [
+            (k, v) for k, v in sd.items() if not _TRUNK_RE.match(k)]:
+        target = official_key_to_mmwsss(key)
+        if not target:
+            continue
+        value = value.detach().cpu()
+        out[target] = value.float() if value.is_floating_point() else value
+    report = dict(
+        dropped=dropped,
+        added=added,
+        hidden_channels=int(hidden),
+        num_classes=int(num_classes),
+        width_mult=trunk_channels / 4096)
+    return out, report
+
+
+def convert_aeft_state_dict(sd: Mapping) -> 'OrderedDict[str, torch.Tensor]':
+    """The mmwsss ``AEFTClassifier`` state dict of an official one (see
+    :func:`convert_with_report`)."""
+    return convert_with_report(sd)[0]
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def convert(src: str, dst: str) -> dict:
+    """Convert the file ``src`` and save ``dst``.
+
+    Returns:
+        dict: the ``meta`` saved with the weights.
+
+    Raises:
+        MissingInputError: ``src`` does not exist.
+        InvalidInputError: unreadable file or unexpected content.
+    """
+    if not osp.isfile(src):
+        raise MissingInputError(f'checkpoint not found: {src!r}. ' + _FIX)
+    try:
+        sd = torch.load(src, map_location='cpu', weights_only=True)
+    except Exception as exc:  # unpickling/zip errors of many kinds
+        raise InvalidInputError(
+            f'{src}: not a readable torch state dict '
+            f'({type(exc).__name__}: {exc}). ' + _FIX) from exc
+    if not isinstance(sd, Mapping):
+        raise InvalidInputError(
+            f'{src}: holds a {type(sd).__name__}, not a state dict. ' + _FIX)
+    try:
+        state, report = convert_with_report(sd)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f'{src}: {exc}') from exc
+    meta = dict(
+        architecture='AEFTClassifier (ResNet38d + GPPHead)',
+        source=osp.basename(src),
+        source_sha256=_sha256(src),
+        source_format='official AEFT Net_gpp state dict',
+        num_tensors=len(state),
+        dropped_keys=list(report['dropped']),
+        added_keys=list(report['added']),
+        num_classes=report['num_classes'],
+        hidden_channels=report['hidden_channels'],
+        width_mult=report['width_mult'],
+        converter='tools/model_converters/aeft_official.py')
+    if osp.dirname(dst):
+        os.makedirs(osp.dirname(dst), exist_ok=True)
+    torch.save(dict(state_dict=state, meta=meta), dst)
+    return meta
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Convert the official AEFT classifier (Net_gpp state '
+        'dict) into an mmwsss AEFTClassifier checkpoint.')
+    parser.add_argument('src', help='official .pth state dict')
+    parser.add_argument(
+        'dst', help='output .pth, e.g. '
+        'pretrained/aeft_gpp_r38_voc_official.pth')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        meta = convert(args.src, args.dst)
+    except WSSSInputError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    dropped = meta['dropped_keys']
+    print(f'converted {meta["num_tensors"]} tensors (K={meta["num_classes"]}'
+          f', D={meta["hidden_channels"]}, width_mult='
+          f'{meta["width_mult"]:g})')
+    if dropped:
+        print(f'note: dropped {len(dropped)} keys of bn8, a BatchNorm the '
+              'official model builds but never uses (spec G14): '
+              f'{", ".join(dropped)}')
+    if meta['added_keys']:
+        print(f'note: the file has no num_batches_tracked for '
+              f'{len(meta["added_keys"])} trunk BatchNorms; filled with 0')
+    print(f'saved {args.dst}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
