@@ -101,21 +101,28 @@ class AEFTClassifier(CAMClassifier):
         return inputs * erasing_mask(cams, labels, inputs.shape[-2:],
                                      self.erase_thr, self.soft_erasing)
 
-    def aeft_outputs(self, inputs: Tensor, targets: Tensor) -> dict:
-        """:meth:`train_outputs` plus ``erased`` (the erased batch's
-        training outputs) and ``negatives`` (label-disjoint partners)."""
+    def aeft_outputs(self,
+                     inputs: Tensor,
+                     targets: Tensor,
+                     negatives: Optional[Tensor] = None) -> dict:
+        """:meth:`train_outputs` plus ``erased_images``, ``erased`` (the
+        erased batch's training outputs) and ``negatives`` (label-disjoint
+        partners, sampled by :func:`sample_negatives` unless given)."""
         outputs = self.train_outputs(inputs, targets)
         erased = self.erase(inputs, outputs['cams'], targets)
+        outputs['erased_images'] = erased
         outputs['erased'] = self.head.forward_train(self.extract_feat(erased))
-        outputs['negatives'] = sample_negatives(targets)
+        outputs['negatives'] = sample_negatives(
+            targets) if negatives is None else negatives
         return outputs
 
-    def loss(self, inputs: Tensor,
-             data_samples: List[DataSample]) -> dict:
-        if not self.aeft_enabled:
-            return super().loss(inputs, data_samples)
-        targets = self.targets(data_samples)
-        outputs = self.aeft_outputs(inputs, targets)
+    def aeft_loss(self,
+                  inputs: Tensor,
+                  targets: Tensor,
+                  negatives: Optional[Tensor] = None) -> dict:
+        """The AEFT-phase losses of one batch (``negatives`` can be fixed
+        for reproducible comparisons)."""
+        outputs = self.aeft_outputs(inputs, targets, negatives)
         num = self.cls_batch_size or len(inputs)
         losses = self.head.loss(
             dict(logits=outputs['logits'][:num]), targets[:num])
@@ -124,3 +131,9 @@ class AEFTClassifier(CAMClassifier):
                for key in self.triplet_loss.inputs}))
         losses.update(self.plugin_losses(outputs))
         return losses
+
+    def loss(self, inputs: Tensor,
+             data_samples: List[DataSample]) -> dict:
+        if not self.aeft_enabled:
+            return super().loss(inputs, data_samples)
+        return self.aeft_loss(inputs, self.targets(data_samples))

@@ -194,3 +194,43 @@ def test_bad_arguments():
         build_model(erase_thr=0)
     with pytest.raises(ValueError):
         build_model(cls_batch_size=0)
+
+
+def test_float64_step_equals_the_composed_pieces(toy_voc):
+    """One AEFT step with fixed negatives, in float64, equals the spec's
+    pieces composed by hand (§3.1-3.5)."""
+    from mmwsss.models.losses.triplet_erasing_loss import (
+        attraction_embedding, negative_embedding, repulsion_loss,
+        residual_embedding)
+    model = build_model(
+        triplet_loss=dict(type='TripletErasingLoss', margin=10.0,
+                          min_hard_triplets=1)).double().eval()
+    batch = toy_batch(model, toy_voc)
+    inputs = batch['inputs'].double()
+    targets = model.targets(batch['data_samples']).double()
+    negatives = torch.tensor([3, 2, 1, 0, 7, 6, 5, 4])
+    disjoint = (targets @ targets.t()) == 0
+    negatives[~disjoint[torch.arange(8), negatives]] = -1
+    losses = model.aeft_loss(inputs, targets, negatives)
+
+    f = model.class_maps(inputs)
+    gpp = model.head.pyramid(f)['merged'][-1]
+    mask = erasing_mask(f, targets, inputs.shape[-2:], 0.6)
+    erased_gpp = model.head.forward_train(
+        model.extract_feat(inputs * mask))['gpp_map']
+    attract = (attraction_embedding(gpp, targets) -
+               attraction_embedding(erased_gpp, targets)).abs().mean()
+    valid = negatives >= 0
+    repel, _, _ = repulsion_loss(
+        residual_embedding(f, gpp, targets, 0.2)[valid],
+        negative_embedding(gpp, targets)[negatives[valid]], 10.0, 1)
+    logits = model.head.score_maps(f, gpp)
+    cls = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits[:4], targets[:4])
+    assert losses['loss_cls'].dtype == torch.float64
+    assert losses['loss_cls'].item() == pytest.approx(cls.item(), rel=1e-10)
+    assert losses['loss_aeft_attract'].item() == pytest.approx(
+        0.2 * attract.item(), rel=1e-10)
+    assert losses['loss_aeft_repel'].item() == pytest.approx(
+        0.15 * repel.item(), rel=1e-10)
+    assert repel.item() > 0
