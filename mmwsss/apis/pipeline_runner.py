@@ -41,6 +41,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmwsss.utils import (InvalidInputError, MissingInputError, build_runner,
                           check_data_root, check_pretrained, use_tta)
@@ -83,6 +84,16 @@ def _last_checkpoint(work_dir: str) -> str:
             'checkpoint. Check default_hooks.checkpoint in the config.')
     with open(pointer) as f:
         return f.read().strip()
+
+
+def _resume_or_load(cfg: Config) -> None:
+    """Continue from the latest checkpoint in ``cfg.work_dir`` when there is
+    one; otherwise start fresh, initialised from ``load_from`` if set
+    (mmengine would *resume* from ``load_from`` when ``resume=True``)."""
+    if find_latest_checkpoint(cfg.work_dir):
+        cfg.resume, cfg.load_from = True, None
+    else:
+        cfg.resume = False
 
 
 def _val_metrics(runner: Runner) -> dict:
@@ -188,7 +199,7 @@ class PipelineRunner:
 
         def body(manifest, status):
             cfg.work_dir = manifest.stage_dir
-            cfg.resume = True  # continues from the latest checkpoint, if any
+            _resume_or_load(cfg)
             cfg.pop('pipeline')
             check_data_root(cfg, 'train_dataloader')
             check_pretrained(cfg)
@@ -292,7 +303,7 @@ class PipelineRunner:
 
         def body(manifest, status):
             cfg.work_dir = manifest.stage_dir
-            cfg.resume = True
+            _resume_or_load(cfg)
             runner = build_runner(cfg)
             runner.train()
             checkpoint = _last_checkpoint(manifest.stage_dir)

@@ -64,16 +64,21 @@ def _local_checkpoints(node, path='model'):
 def check_pretrained(cfg: Config) -> None:
     """Raise a clear :class:`MissingInputError` before training when a
     local ``Pretrained`` checkpoint or ``load_from`` file is missing
-    (mmengine would fail deep inside ``init_weights``)."""
+    (mmengine would fail deep inside ``init_weights``). The message uses the
+    config's ``pretrained_hint`` when it has one."""
     wanted = list(_local_checkpoints(cfg.get('model', {})))
     if cfg.get('load_from'):
         wanted.append(('load_from', cfg.load_from))
     for where, path in wanted:
         if '://' in path or osp.isfile(path):
             continue
-        hint = RESNET38D_HINT if 'resnet38d' in path.lower() else (
-            'Download or convert it (tools/model_converters/), or set '
-            f'{where} to another file.')
+        if cfg.get('pretrained_hint'):
+            hint = cfg.pretrained_hint
+        elif 'resnet38d' in path.lower():
+            hint = RESNET38D_HINT
+        else:
+            hint = ('Download or convert it (tools/model_converters/), or '
+                    f'set {where} to another file.')
         raise MissingInputError(
             f'Pretrained weights {path} ({where}) do not exist. {hint}')
 

@@ -203,3 +203,16 @@ def test_sigkill_during_cams_then_resume(toy_voc, tmp_path):
             with open(osp.join(killed, stage, sub, name), 'rb') as f1, \
                     open(osp.join(clean, stage, sub, name), 'rb') as f2:
                 assert f1.read() == f2.read(), name
+
+
+def test_training_stages_resume_or_start_from_load_from(tmp_path):
+    from mmengine.config import Config
+
+    from mmwsss.apis.pipeline_runner import _resume_or_load
+    cfg = Config(dict(work_dir=str(tmp_path), load_from='init.pth'))
+    _resume_or_load(cfg)
+    assert cfg.resume is False and cfg.load_from == 'init.pth'
+    (tmp_path / 'iter_2.pth').write_bytes(b'x')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
+    _resume_or_load(cfg)
+    assert cfg.resume is True and cfg.load_from is None
