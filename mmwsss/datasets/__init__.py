@@ -1,6 +1,7 @@
 from .coco_cls_dataset import COCO_CAT_IDS, COCO_CLASSES, COCOClsDataset
 from .pseudo_label_seg_dataset import PseudoLabelSegDataset
 from .toy_voc import TOY_CLASSES, make_toy_voc, render_toy_sample
+from .transforms import *  # noqa: F401,F403
 from .voc_box_dataset import VOCBoxDataset
 from .voc_cls_dataset import VOCClsDataset
 from .voc_io import VOC_CLASSES, verify_images, voc_palette

@@ -40,6 +40,13 @@ class PseudoLabelSegDataset(BaseSegDataset):
         seg_map_suffix (str): pseudo-label suffix. Default: ``'.png'``.
         verify_images (bool): decode every image and pseudo label at load
             time and check their sizes. Default: False.
+        ret_dir (str, optional): folder of BANA's second pseudo label Y_ret
+            (``<ret_dir>/<id><seg_map_suffix>``, specs/bana.md §4.6-4.7),
+            added to each data info as ``ret_map_path`` for
+            ``LoadPseudoLabelPair``. A relative folder lies beside the
+            pseudo-label folder (``'pseudo_ret'`` next to ``pseudo/``, so
+            overriding ``seg_map_path`` moves both); an absolute one is
+            kept. Default: None (one pseudo label).
         data_root (str, optional): dataset root; relative folders of
             ``data_prefix`` are joined to it, absolute ones kept.
         data_prefix (dict): ``img_path`` (images) and ``seg_map_path`` (the
@@ -60,6 +67,7 @@ class PseudoLabelSegDataset(BaseSegDataset):
                  data_root: Optional[str] = None,
                  data_prefix: Optional[dict] = None,
                  metainfo: Optional[dict] = None,
+                 ret_dir: Optional[str] = None,
                  **kwargs) -> None:
         if data_root is not None:
             voc_io.require_dir(data_root, 'Data root', voc_io.VOC_HINT)
@@ -68,6 +76,7 @@ class PseudoLabelSegDataset(BaseSegDataset):
             metainfo['palette'] = voc_io.voc_palette(len(
                 metainfo['classes'])).tolist()
         self.verify_images = verify_images
+        self.ret_dir = ret_dir
         super().__init__(
             metainfo=metainfo,
             ann_file=ann_file,
@@ -101,6 +110,39 @@ class PseudoLabelSegDataset(BaseSegDataset):
             raise MissingInputError(
                 f'{len(missing)} of {len(data_list)} ids in {self.ann_file} '
                 f'have no pseudo label, e.g. {missing[0]}. {_RUN_STAGES}')
+        if self.ret_dir is not None:
+            self._add_ret_maps(data_list, pseudo_dir)
         if self.verify_images:
             voc_io.verify_images(data_list, len(self.metainfo['classes']) - 1)
+            if self.ret_dir is not None:
+                voc_io.verify_images(
+                    [
+                        dict(
+                            img_path=info['img_path'],
+                            seg_map_path=info['ret_map_path'])
+                        for info in data_list
+                    ],
+                    len(self.metainfo['classes']) - 1,
+                )
         return data_list
+
+    def _add_ret_maps(self, data_list: List[dict], pseudo_dir: str) -> None:
+        """Set ``ret_map_path`` (Y_ret) of every data info, checking that
+        the files exist."""
+        ret_dir = osp.join(
+            osp.dirname(osp.normpath(pseudo_dir)), self.ret_dir)
+        if not osp.isdir(ret_dir):
+            raise MissingInputError(
+                f'Y_ret folder {ret_dir} does not exist (BANA writes it '
+                f'beside the Y_crf folder {pseudo_dir}). {_RUN_STAGES}')
+        for info in data_list:
+            name = osp.relpath(info['seg_map_path'], pseudo_dir)
+            info['ret_map_path'] = osp.join(ret_dir, name)
+        missing = [
+            info['ret_map_path'] for info in data_list
+            if not osp.isfile(info['ret_map_path'])
+        ]
+        if missing:
+            raise MissingInputError(
+                f'{len(missing)} of {len(data_list)} ids in {self.ann_file} '
+                f'have no Y_ret label, e.g. {missing[0]}. {_RUN_STAGES}')

@@ -1,3 +1,6 @@
 from .resnet38d import ResNet38d, ResNet38dBasicBlock, ResNet38dBottleneck
+from .vgg16_largefov import VGG16LargeFOV
 
-__all__ = ['ResNet38d', 'ResNet38dBasicBlock', 'ResNet38dBottleneck']
+__all__ = [
+    'ResNet38d', 'ResNet38dBasicBlock', 'ResNet38dBottleneck', 'VGG16LargeFOV'
+]

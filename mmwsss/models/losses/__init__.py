@@ -1,4 +1,5 @@
 from .multilabel_soft_margin_loss import MultiLabelSoftMarginLoss
+from .noise_aware_loss import NoiseAwareLoss
 from .triplet_erasing_loss import TripletErasingLoss
 
-__all__ = ['MultiLabelSoftMarginLoss', 'TripletErasingLoss']
+__all__ = ['MultiLabelSoftMarginLoss', 'TripletErasingLoss', 'NoiseAwareLoss']

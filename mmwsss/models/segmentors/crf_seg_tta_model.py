@@ -36,7 +36,9 @@ class CRFSegTTAModel(SegTTAModel):
     """mmseg :class:`SegTTAModel`, optionally followed by DenseCRF.
 
     ``P = 1/V Σ_v softmax(logits_v)`` over the V augmented views, at the
-    original image size (mmseg's merge); with the CRF on,
+    original image size (mmseg's merge), or with ``merge='logits'``
+    ``P = softmax(1/V Σ_v logits_v)`` (BANA averages the cosine scores,
+    specs/bana.md §5.5); with the CRF on,
     ``Q = DenseCRF(P, I)`` (:func:`dense_crf`) with the RGB image ``I`` read
     from ``img_path``, and the prediction is ``argmax_c Q``. With the CRF off
     it is exactly :class:`SegTTAModel`.
@@ -51,12 +53,21 @@ class CRFSegTTAModel(SegTTAModel):
             BANA / DeepLab-V2 (4, 67, 3, 3, 1), 10; BANA / DeepLab-V1
             LargeFOV (4, 121, 5, 3, 3), 10; ISL/FSL's ResNet-38 DeepLab
             on SEAM's code base (isl_fsl.md §2.6) (10, 32, 13, 3, 3), 1.
+        merge (str): ``'probs'`` (mmseg) or ``'logits'``. Default: 'probs'.
         **kwargs: other :class:`SegTTAModel` arguments
             (``data_preprocessor``, ``init_cfg``).
     """
 
-    def __init__(self, module, crf: Optional[dict] = None, **kwargs) -> None:
+    def __init__(self,
+                 module,
+                 crf: Optional[dict] = None,
+                 merge: str = 'probs',
+                 **kwargs) -> None:
         super().__init__(module=module, **kwargs)
+        if merge not in ('probs', 'logits'):
+            raise InvalidInputError(
+                f'merge must be "probs" or "logits", got "{merge}".')
+        self.merge = merge
         crf = dict(crf or dict(n_iter=0))
         unknown = set(crf) - set(BANA_DEEPLABV2_CRF)
         if unknown:
@@ -89,16 +100,20 @@ class CRFSegTTAModel(SegTTAModel):
             list[SegDataSample]: one sample per image with ``pred_sem_seg``
             (and ``gt_sem_seg`` when the views carry it).
         """
-        if not self.use_crf:
+        if not self.use_crf and self.merge == 'probs':
             return super().merge_preds(data_samples_list)
         merged = []
         for views in data_samples_list:
-            probs = torch.stack(
-                [view.seg_logits.data.softmax(dim=0) for view in views])
-            probs = probs.mean(dim=0)
-            image = mmcv.imread(views[0].img_path, channel_order='rgb')
-            marginals = dense_crf(image, probs.cpu().numpy(), **self.crf)
-            pred = torch.from_numpy(marginals.argmax(axis=0)).to(probs.device)
+            logits = torch.stack([view.seg_logits.data for view in views])
+            if self.merge == 'logits':
+                probs = logits.mean(dim=0).softmax(dim=0)
+            else:
+                probs = logits.softmax(dim=1).mean(dim=0)
+            if self.use_crf:
+                image = mmcv.imread(views[0].img_path, channel_order='rgb')
+                probs = torch.from_numpy(
+                    dense_crf(image, probs.cpu().numpy(), **self.crf))
+            pred = probs.argmax(dim=0).to(logits.device)
             sample = SegDataSample(metainfo=views[0].metainfo)
             sample.pred_sem_seg = PixelData(data=pred[None])
             if 'gt_sem_seg' in views[0]:

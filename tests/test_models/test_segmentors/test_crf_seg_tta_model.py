@@ -162,3 +162,22 @@ def test_crf_needs_per_class_scores():
     with pytest.raises(ValueError, match='single'):
         build_tta(crf=dict(n_iter=10), out_channels=1)
     assert not build_tta(crf=None, out_channels=1).use_crf
+
+
+def test_logit_merge_averages_scores_before_the_softmax(views):
+    # three views with class-0 margins 10, -2, -2: the mean logit margin is
+    # 2 (class 0), the mean probability of class 0 is (1 + 2·0.12) / 3 =
+    # 0.41 (class 1)
+    views = [views[0] + [copy.deepcopy(views[0][1])]]
+    for view, margin in zip(views[0], (10.0, -2.0, -2.0)):
+        logits = torch.tensor([margin, 0.0]).view(2, 1, 1).expand(2, H, W)
+        view.seg_logits = PixelData(data=logits.clone())
+    by_logits = MODELS.build(
+        dict(type='CRFSegTTAModel', module=StubSegmentor(),
+             merge='logits')).merge_preds(copy.deepcopy(views))[0]
+    by_probs = build_tta().merge_preds(copy.deepcopy(views))[0]
+    assert (by_logits.pred_sem_seg.data == 0).all()
+    assert (by_probs.pred_sem_seg.data == 1).all()
+    with pytest.raises(Exception, match='merge'):
+        MODELS.build(dict(type='CRFSegTTAModel', module=StubSegmentor(),
+                          merge='mean'))
