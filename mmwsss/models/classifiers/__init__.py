@@ -1,4 +1,5 @@
 from .aeft_classifier import AEFTClassifier
 from .cam_classifier import CAMClassifier
+from .seam_classifier import SEAMClassifier
 
-__all__ = ['CAMClassifier', 'AEFTClassifier']
+__all__ = ['CAMClassifier', 'AEFTClassifier', 'SEAMClassifier']

@@ -1,5 +1,10 @@
+from .feature_similarity_loss import FeatureSimilarityLoss
+from .importance_sampling_loss import ImportanceSamplingLoss
 from .multilabel_soft_margin_loss import MultiLabelSoftMarginLoss
 from .noise_aware_loss import NoiseAwareLoss
 from .triplet_erasing_loss import TripletErasingLoss
 
-__all__ = ['MultiLabelSoftMarginLoss', 'TripletErasingLoss', 'NoiseAwareLoss']
+__all__ = [
+    'MultiLabelSoftMarginLoss', 'TripletErasingLoss', 'FeatureSimilarityLoss',
+    'ImportanceSamplingLoss', 'NoiseAwareLoss'
+]

@@ -1,0 +1,3 @@
+from .pixel_correlation_module import PixelCorrelationModule
+
+__all__ = ['PixelCorrelationModule']
