@@ -11,9 +11,9 @@
 #   (DIR/../pseudo_ret must hold Y_ret)
 _base_ = ['../deeplab/deeplabv2_r18_toy_pseudo.py']
 # Output of BANA's toy stage 2 (stage-1 config stem assumed
-# bana_bap_vgg16tiny_toy; override seg_map_path as above otherwise).
+# bana_bap_r38tiny_toy; override seg_map_path as above otherwise).
 pseudo_label_dir = ('{{ fileDirname }}/../../work_dirs/'
-                    'bana_bap_vgg16tiny_toy/pseudo')
+                    'bana_bap_r38tiny_toy/pseudo')
 model = dict(
     decode_head=dict(
         _delete_=True,

@@ -1,0 +1,118 @@
+# BANA stage 1 on the embedded toy VOC (python tools/misc/make_toy_voc.py
+# --out data/toyvoc): the toy trunk of configs/baseline/gap_r38tiny_toy.py
+# (ResNet-38d at 1/16 width, 256 channels, output stride 8, from scratch)
+# with background-aware pooling and a bias-free 7-way (background first)
+# classifier trained on the toy boxes (data/toyvoc/Annotations/*.xml).
+# BANA's box augmentation scaled to the 96x96 images (scale 0.5-1.5, pad /
+# crop 96, flip, jitter); grid 4 on the 12x12 map (3x3 cells), 2x2 bins.
+# Same optimiser and schedule as the GAP toy baseline: 1,000 iterations at
+# batch 32 (AdamW 3e-3, warm-up + cosine).
+#   python tools/train.py configs/bana/bana_bap_r38tiny_toy.py
+_base_ = [
+    '../_base_/models/cam_resnet38d.py', '../_base_/default_runtime.py'
+]
+max_iters = 1000
+model = dict(
+    type='BANAClassifier',
+    data_preprocessor=dict(num_classes=6),
+    backbone=dict(
+        width_mult=0.0625,
+        frozen_stages=(),
+        norm_eval=False,
+        frozen_bn_affine=False,
+        # no ImageNet weights for the toy: from scratch, Kaiming-normal convs
+        init_cfg=dict(
+            _delete_=True,
+            type='Kaiming',
+            layer='Conv2d',
+            mode='fan_out',
+            nonlinearity='relu')),
+    head=dict(
+        _delete_=True,
+        type='BAPHead',
+        num_classes=6,
+        in_channels=256,
+        grid_size=4,
+        roi_size=2,
+        valid_bg_ratio=0.125),
+    cam_cfg=dict(scales=(1.0, ), flip=True, resize_mode='bilinear'))
+# data: VOCBoxDataset on the toy VOC, boxes from the XMLs
+dataset_type = 'VOCBoxDataset'
+data_root = 'data/toyvoc'
+classes = ('disc', 'square', 'triangle', 'cross', 'ring', 'star')
+crop_size = 96
+meta_keys = ('sample_idx', 'img_path', 'img_id', 'ori_shape', 'img_shape',
+             'scale_factor', 'flip', 'flip_direction')
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadBoxBackgroundMask'),
+    dict(type='BoxRandomRescale', ratio_range=(0.5, 1.5)),
+    dict(
+        type='BoxPadRandomCrop',
+        crop_size=crop_size,
+        img_pad_val=(104, 117, 123)),  # ~ the RGB mean, zero once normalised
+    dict(type='BoxRandomFlip', prob=0.5),
+    dict(
+        type='FixedOrderColorJitter',
+        brightness=0.5,
+        contrast=0.5,
+        saturation=0.5),
+    dict(type='PackBoxInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadBoxBackgroundMask'),
+    dict(type='PackBoxInputs', meta_keys=meta_keys),
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=1,
+    persistent_workers=True,
+    drop_last=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        metainfo=dict(classes=classes),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='val',
+        metainfo=dict(classes=classes),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = [dict(type='mmpretrain.AveragePrecision')]
+test_evaluator = val_evaluator
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=3e-3, weight_decay=1e-4))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, begin=0, end=50, by_epoch=False),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_iters - 50,
+        begin=50,
+        end=max_iters,
+        by_epoch=False)
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=500,
+        max_keep_ckpts=2),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
