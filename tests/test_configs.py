@@ -7,6 +7,7 @@ import torch
 from mmengine.config import Config
 
 from mmwsss.registry import MODELS
+from mmwsss.utils import without_pretrained
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
@@ -14,21 +15,6 @@ CONFIGS = sorted(
                          recursive=True) +
     glob.glob(osp.join(ROOT, 'projects', '*', 'configs', '*.py'))
     if '_base_' not in p)
-
-
-def null_pretrained(cfg):
-    """Drop every Pretrained init_cfg / pretrained path (building never
-    downloads, but init_weights() would read the files)."""
-    if isinstance(cfg, dict):
-        if cfg.get('type') == 'Pretrained':
-            return None
-        return {
-            k: None if k == 'pretrained' else null_pretrained(v)
-            for k, v in cfg.items()
-        }
-    if isinstance(cfg, (list, tuple)):
-        return type(cfg)(null_pretrained(v) for v in cfg)
-    return cfg
 
 
 def test_configs_found():
@@ -43,7 +29,7 @@ def test_config_builds_and_runs(path):
     for key in ('train_dataloader', 'val_dataloader', 'optim_wrapper',
                 'train_cfg'):
         assert key in cfg, f'{path} lacks {key}'
-    model_cfg = null_pretrained(cfg.model.to_dict())
+    model_cfg = without_pretrained(cfg.model.to_dict())
     model = MODELS.build(model_cfg)
     model.init_weights()
     model.eval()

@@ -2,12 +2,13 @@ from .dist_env import setup_cpu_distributed
 from .errors import (USER_ERRORS, InvalidInputError, MissingInputError,
                      NonFiniteLossError, WSSSInputError, exit_on_user_error)
 from .run_config import (build_runner, check_data_root, check_pretrained,
-                         load_run_config, use_tta)
+                         load_run_config, use_tta, without_pretrained)
 from .set_env import register_all_modules
 
 __all__ = [
     'register_all_modules', 'setup_cpu_distributed', 'WSSSInputError',
     'MissingInputError', 'InvalidInputError', 'NonFiniteLossError',
     'USER_ERRORS', 'exit_on_user_error', 'load_run_config', 'use_tta',
-    'build_runner', 'check_data_root', 'check_pretrained'
+    'build_runner', 'check_data_root', 'check_pretrained',
+    'without_pretrained'
 ]

@@ -61,6 +61,22 @@ def _local_checkpoints(node, path='model'):
             yield from _local_checkpoints(value, f'{path}[{i}]')
 
 
+def without_pretrained(node):
+    """A copy of a model config with every ``Pretrained`` init_cfg and every
+    ``pretrained`` path set to None, to build (and ``init_weights``) a model
+    without its weight files, e.g. in tests and benchmarks."""
+    if isinstance(node, dict):
+        if node.get('type') == 'Pretrained':
+            return None
+        return {
+            k: None if k == 'pretrained' else without_pretrained(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, (list, tuple)):
+        return type(node)(without_pretrained(v) for v in node)
+    return node
+
+
 def check_pretrained(cfg: Config) -> None:
     """Raise a clear :class:`MissingInputError` before training when a
     local ``Pretrained`` checkpoint or ``load_from`` file is missing

@@ -30,18 +30,7 @@ from mmengine.optim import build_optim_wrapper  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
 from mmwsss.registry import MODELS  # noqa: E402
-from mmwsss.utils import register_all_modules  # noqa: E402
-
-
-def null_pretrained(node):
-    """The model config without ``Pretrained`` inits."""
-    if isinstance(node, dict):
-        if node.get('type') == 'Pretrained':
-            return None
-        return {k: null_pretrained(v) for k, v in node.items()}
-    if isinstance(node, (list, tuple)):
-        return type(node)(null_pretrained(v) for v in node)
-    return node
+from mmwsss.utils import register_all_modules, without_pretrained  # noqa: E402
 
 
 def random_batch(batch: int, size: int, num_classes: int,
@@ -86,7 +75,7 @@ def main(argv=None):
     register_all_modules()
     cfg = Config.fromfile(args.config)
     torch.manual_seed(0)
-    model = MODELS.build(null_pretrained(cfg.model.to_dict()))
+    model = MODELS.build(without_pretrained(cfg.model.to_dict()))
     model.init_weights()
     model.train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
