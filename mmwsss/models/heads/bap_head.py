@@ -25,10 +25,10 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmwsss.registry import MODELS
+from .base_cam_head import BaseCAMHead
 
 _Size = Union[int, Sequence[int]]
 
@@ -367,7 +367,7 @@ def bap_sample_set(box_feats: Tensor,
 
 
 @MODELS.register_module()
-class BAPHead(BaseModule):
+class BAPHead(BaseCAMHead):
     """Background-aware pooling + (L+1)-way bias-free classifier (BANA).
 
     Training (:meth:`forward_train`) takes the features, the boxes of each
@@ -436,9 +436,9 @@ class BAPHead(BaseModule):
                      loss_name='loss_bap'),
                  init_cfg: Optional[Union[dict, List[dict]]] = dict(
                      type='Normal', layer='Conv2d', std=0.01)):
-        super().__init__(init_cfg=init_cfg)
-        if num_classes < 1:
-            raise ValueError(f'num_classes must be >= 1, got {num_classes}')
+        super().__init__(
+            num_classes, in_index=in_index, loss_cls=loss_cls,
+            init_cfg=init_cfg)
         if grid_size < 1:
             raise ValueError(f'grid_size must be >= 1, got {grid_size}')
         if min(_pair(roi_size)) < 1:
@@ -446,8 +446,6 @@ class BAPHead(BaseModule):
         if not 0 <= valid_bg_ratio < 1:
             raise ValueError(
                 f'valid_bg_ratio must be in [0, 1), got {valid_bg_ratio}')
-        self.num_classes = num_classes
-        self.in_index = in_index
         self.grid_size = grid_size
         self.roi_size = _pair(roi_size)
         self.valid_bg_ratio = valid_bg_ratio
@@ -458,15 +456,11 @@ class BAPHead(BaseModule):
         # index 0 = background, c + 1 = foreground class c
         self.classifier = nn.Conv2d(
             in_channels, num_classes + 1, 1, bias=False)
-        self.loss_cls = MODELS.build(loss_cls)
 
     @property
     def weight(self) -> Tensor:
         """Classifier weights w (L + 1, K), background first."""
         return self.classifier.weight.flatten(1)
-
-    def _select(self, feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
-        return feats if isinstance(feats, Tensor) else feats[self.in_index]
 
     def score_maps(self, feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
         """All L + 1 maps ``w_c · f`` (B, L + 1, h, w), background first."""

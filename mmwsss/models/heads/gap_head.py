@@ -2,14 +2,14 @@
 from typing import List, Optional, Sequence, Union
 
 import torch.nn as nn
-from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmwsss.registry import MODELS
+from .base_cam_head import BaseCAMHead
 
 
 @MODELS.register_module()
-class GAPHead(BaseModule):
+class GAPHead(BaseCAMHead):
     """1×1 bias-free classifier over the feature map, then global average.
 
     Class maps ``M_c = w_c^T x`` (the CAMs before ReLU) and image logits
@@ -35,17 +35,11 @@ class GAPHead(BaseModule):
                  loss_cls: dict = dict(type='MultiLabelSoftMarginLoss'),
                  init_cfg: Optional[Union[dict, List[dict]]] = dict(
                      type='Xavier', layer='Conv2d', distribution='uniform')):
-        super().__init__(init_cfg=init_cfg)
-        if num_classes < 1:
-            raise ValueError(f'num_classes must be >= 1, got {num_classes}')
-        self.num_classes = num_classes
-        self.in_index = in_index
+        super().__init__(
+            num_classes, in_index=in_index, loss_cls=loss_cls,
+            init_cfg=init_cfg)
         self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
         self.classifier = nn.Conv2d(in_channels, num_classes, 1, bias=False)
-        self.loss_cls = MODELS.build(loss_cls)
-
-    def _select(self, feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
-        return feats if isinstance(feats, Tensor) else feats[self.in_index]
 
     def class_maps(self, feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
         """Raw class maps M (B, C, h, w), no ReLU: what CAMs are made of."""
@@ -59,10 +53,3 @@ class GAPHead(BaseModule):
         """Training outputs: ``cams`` (the class maps M) and ``logits``."""
         cams = self.class_maps(feats)
         return dict(cams=cams, logits=cams.mean(dim=(2, 3)))
-
-    def loss(self, outputs: dict, targets: Tensor) -> dict:
-        """Classification loss dict from :meth:`forward_train`'s
-        ``logits`` and multi-hot ``targets`` (B, C)."""
-        return {
-            self.loss_cls.loss_name: self.loss_cls(outputs['logits'], targets)
-        }

@@ -9,10 +9,10 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmwsss.registry import MODELS
+from .base_cam_head import BaseCAMHead
 
 _MERGES = ('gated', 'average')
 _ORDERS = ('coarse_to_fine', 'fine_to_coarse')
@@ -74,7 +74,7 @@ class GatedMerge(nn.Module):
 
 
 @MODELS.register_module()
-class GPPHead(BaseModule):
+class GPPHead(BaseCAMHead):
     """Gated pyramid pooling head (AEFT §2).
 
     Class map ``f = W₉ ∗ ReLU(W₈ ∗ x)`` (bias-free 1×1 convs, Xavier-uniform;
@@ -129,9 +129,9 @@ class GPPHead(BaseModule):
                 distribution='uniform',
                 layer=[],
                 override=[dict(name=name) for name in convs])
-        super().__init__(init_cfg=init_cfg)
-        if num_classes < 1:
-            raise ValueError(f'num_classes must be >= 1, got {num_classes}')
+        super().__init__(
+            num_classes, in_index=in_index, loss_cls=loss_cls,
+            init_cfg=init_cfg)
         if not pyramid or any(int(r) < 1 for r in pyramid):
             raise ValueError(
                 f'pyramid must list positive grid sizes, got {pyramid}')
@@ -140,8 +140,6 @@ class GPPHead(BaseModule):
                                      ('score', score, _SCORES)):
             if value not in allowed:
                 raise ValueError(f'{name}="{value}" not in {allowed}')
-        self.num_classes = num_classes
-        self.in_index = in_index
         self.merge = merge
         self.score = score
         bins = tuple(int(r) for r in pyramid)
@@ -157,10 +155,6 @@ class GPPHead(BaseModule):
         num_gates = len(self.bins) - 1 if merge == 'gated' else 0
         self.gates = nn.ModuleList(
             GatedMerge(num_classes, negative_gate) for _ in range(num_gates))
-        self.loss_cls = MODELS.build(loss_cls)
-
-    def _select(self, feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
-        return feats if isinstance(feats, Tensor) else feats[self.in_index]
 
     def class_maps(self, feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
         """The class map f (B, K, h, w), signed: what CAMs are made of."""
@@ -212,10 +206,3 @@ class GPPHead(BaseModule):
     def forward(self, feats: Union[Tensor, Sequence[Tensor]]) -> Tensor:
         """Image logits (B, K)."""
         return self.forward_train(feats)['logits']
-
-    def loss(self, outputs: dict, targets: Tensor) -> dict:
-        """Classification loss dict from :meth:`forward_train`'s
-        ``logits`` and multi-hot ``targets`` (B, K)."""
-        return {
-            self.loss_cls.loss_name: self.loss_cls(outputs['logits'], targets)
-        }
