@@ -7,7 +7,11 @@
 # crop 96, flip, jitter); grid 4 on the 12x12 map (3x3 cells), 2x2 bins.
 # Same optimiser and schedule as the GAP toy baseline: 1,000 iterations at
 # batch 32 (AdamW 3e-3, warm-up + cosine).
-#   python tools/train.py configs/bana/bana_bap_r38tiny_toy.py
+# The pipeline section runs the three stages:
+#   python tools/run_pipeline.py configs/bana/bana_bap_r38tiny_toy.py
+# train -> cams (the classifier's image-level CAMs, for comparison) ->
+# pseudo (BANA stage 2: Y_crf and Y_ret from the boxes, official settings,
+# 2 worker processes) -> segment (bana_deeplabv2_r18_toy.py, NAL).
 _base_ = [
     '../_base_/models/cam_resnet38d.py', '../_base_/default_runtime.py'
 ]
@@ -116,3 +120,18 @@ default_hooks = dict(
         max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
+pipeline = dict(
+    cams=dict(
+        split='train',
+        batch_size=32,
+        metric=dict(fixed_bg_threshold=0.5, boundary_f=True)),
+    pseudo=dict(
+        split='train',
+        nproc=2,
+        generator=dict(
+            type='BoxPseudoLabelGenerator', bg_threshold=0.99,
+            grid_size=1)),
+    segment=dict(
+        config='configs/bana/bana_deeplabv2_r18_toy.py',
+        tta=True,
+        crf_iters=10))

@@ -3,17 +3,18 @@
 # with BANA's head and loss: ASPP branches summed + ReLU -> 64-d φ, cosine
 # classifier (τ = 20), noise-aware loss (γ = 7, λ = 0.1) on the two pseudo
 # labels of BANA's toy stage 2: Y_crf in <pseudo_label_dir>/ and Y_ret in
-# pseudo_ret/ beside it. Augmentation and schedule are the toy DeepLab's
+# pseudo_ret/ beside it (tools/run_pipeline.py on bana_bap_r38tiny_toy.py
+# plugs them in). Augmentation and schedule are the toy DeepLab's
 # (random 64x64 crop + flip, AdamW, 2,500 iterations, ~2.5 min on 2 CPUs),
 # so the two toy runs compare the loss/head only.
 #   python tools/train.py configs/bana/bana_deeplabv2_r18_toy.py \
 #     --cfg-options train_dataloader.dataset.data_prefix.seg_map_path=DIR
 #   (DIR/../pseudo_ret must hold Y_ret)
 _base_ = ['../deeplab/deeplabv2_r18_toy_pseudo.py']
-# Output of BANA's toy stage 2 (stage-1 config stem assumed
+# Output of BANA's toy stage 2 (tools/run_pipeline.py layout of
 # bana_bap_r38tiny_toy; override seg_map_path as above otherwise).
 pseudo_label_dir = ('{{ fileDirname }}/../../work_dirs/'
-                    'bana_bap_r38tiny_toy/pseudo')
+                    'bana_bap_r38tiny_toy/pseudo/pseudo')
 model = dict(
     decode_head=dict(
         _delete_=True,

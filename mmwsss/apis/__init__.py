@@ -1,5 +1,8 @@
-"""Stage runners behind ``tools/infer_cams.py`` and
-``tools/make_pseudo_labels.py`` (and the pipeline runner)."""
+"""Stage runners behind ``tools/infer_cams.py``,
+``tools/make_pseudo_labels.py``, ``tools/make_box_pseudo_labels.py`` (and
+the pipeline runner)."""
+from .box_pseudo_labels import (evaluate_box_pseudo_labels,
+                                make_box_pseudo_labels)
 from .cam_inference import (build_inference_dataset, evaluate_cams, infer_cams,
                             load_model, resolve_shard, shard)
 from .io import (atomic_write, atomic_write_json, cam_file_ok, load_cams,
@@ -11,5 +14,6 @@ __all__ = [
     'infer_cams', 'evaluate_cams', 'build_inference_dataset', 'load_model',
     'resolve_shard', 'shard', 'make_pseudo_labels', 'evaluate_pseudo_labels',
     'build_refiner', 'atomic_write', 'atomic_write_json', 'remove_temporaries',
-    'save_cams', 'load_cams', 'cam_file_ok', 'save_label_png', 'read_rgb'
+    'save_cams', 'load_cams', 'cam_file_ok', 'save_label_png', 'read_rgb',
+    'make_box_pseudo_labels', 'evaluate_box_pseudo_labels'
 ]

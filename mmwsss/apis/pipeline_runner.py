@@ -26,6 +26,12 @@ The method config carries a ``pipeline`` section::
         segment=dict(config='configs/deeplab/....py', tta=True,
                      crf_iters=10, cfg_options=dict(...)))
 
+BANA configs give ``pseudo=dict(generator=dict(type=
+'BoxPseudoLabelGenerator', ...), nproc=2)`` instead of a refiner: the box
+pseudo labels come from the stage-1 checkpoint, Y_crf in ``pseudo/pseudo``
+and Y_ret beside it in ``pseudo/pseudo_ret`` (read by the segmentation
+dataset's ``ret_dir='pseudo_ret'``).
+
 ``tta`` adds the multi-scale + flip column, ``crf_iters`` > 0 a column with
 DenseCRF after it (the segmentation config's ``tta_model`` must be a
 ``CRFSegTTAModel``).
@@ -46,6 +52,8 @@ from mmengine.runner.checkpoint import find_latest_checkpoint
 from mmwsss.utils import (InvalidInputError, MissingInputError, build_runner,
                           check_data_root, check_pretrained, use_tta)
 from mmwsss.utils.atomic_io import atomic_write, atomic_write_json
+from .box_pseudo_labels import (evaluate_box_pseudo_labels,
+                                make_box_pseudo_labels)
 from .cam_inference import build_inference_dataset, evaluate_cams, infer_cams
 from .pseudo_labels import evaluate_pseudo_labels, make_pseudo_labels
 from .stage_manifest import StageManifest, file_hash, stable_hash
@@ -244,6 +252,8 @@ class PipelineRunner:
     # --- stages 3-4 ---------------------------------------------------------
     def pseudo(self) -> dict:
         opts = dict(self.pipeline.get('pseudo', {}))
+        if 'generator' in opts:
+            return self._box_pseudo(opts)
         cam_opts = self.pipeline.get('cams', {})
         split = opts.get('split', cam_opts.get('split', 'train'))
         overrides = opts.get('dataset', cam_opts.get('dataset'))
@@ -268,6 +278,42 @@ class PipelineRunner:
 
         return self._run_stage('pseudo', settings,
                                self.fingerprints['cams'], body)
+
+    def _box_pseudo(self, opts: dict) -> dict:
+        """BANA stage 2: Y_crf in ``pseudo/pseudo`` and Y_ret in
+        ``pseudo/pseudo_ret`` from the stage-1 checkpoint (not the CAMs),
+        with the scores of Y_crf, Y_ret, the reliable region and the
+        box-fill baseline (:func:`make_box_pseudo_labels`)."""
+        split = opts.get('split', 'train')
+        overrides = opts.get('dataset')
+        checkpoint = self._require('train')['checkpoint']
+        generator = dict(opts['generator'])
+        settings = dict(split=split, dataset=overrides, generator=generator,
+                        metric=opts.get('metric', {}))
+
+        def body(manifest, status):
+            out_dir = osp.join(manifest.stage_dir, 'pseudo')
+            ret_dir = osp.join(manifest.stage_dir, 'pseudo_ret')
+            summary = make_box_pseudo_labels(
+                self.cfg, checkpoint, out_dir, ret_dir, split=split,
+                dataset=overrides, generator=generator,
+                nproc=opts.get('nproc', 1))
+            dataset = build_inference_dataset(
+                self.cfg, split, overrides=overrides)
+            metrics = evaluate_box_pseudo_labels(
+                out_dir, ret_dir,
+                [dataset.get_data_info(i) for i in range(len(dataset))],
+                dataset.metainfo['classes'], opts.get('metric'),
+                generator.get('float32_round_trip', True))
+            metrics.update({
+                f'seconds/{step}': value
+                for step, value in summary['seconds'].items()
+            })
+            return dict(count=summary['num_images'], metrics=metrics,
+                        out_dir=out_dir)
+
+        return self._run_stage('pseudo', settings,
+                               self.fingerprints['train'], body)
 
     # --- stage 5 ------------------------------------------------------------
     def segment_config(self, pseudo_dir: str) -> Config:

@@ -477,7 +477,7 @@ def test_toy_config_trains_and_validates_with_the_runner(toy_voc, tmp_path):
     from mmengine.config import Config
     from mmengine.runner import Runner
     cfg = Config.fromfile(
-        osp.join(ROOT, 'configs', 'isl_fsl', 'seam_isl_fsl_r38tiny_toy.py'))
+        osp.join(ROOT, 'configs', 'isl_fsl', 'seam_isl_fsl_r38tinypre_toy.py'))
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg.max_iters = 2
     cfg.train_cfg.val_interval = 2

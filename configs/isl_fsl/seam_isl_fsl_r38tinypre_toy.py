@@ -1,8 +1,8 @@
-# SEAM + ISL + FSL on the embedded toy VOC: seam_r38tiny_toy.py plus the two
+# SEAM + ISL + FSL on the embedded toy VOC: seam_r38tinypre_toy.py plus the two
 # plug-in losses with the VOC settings (specs/isl_fsl.md §1.1-1.2): ISL
 # λ 0.2 (view 1 GAP 0.4, ISL 0.1, view 2 GAP 0.5), S 10; FSL weight 1.0,
 # μ 2.5, σ 5 (CAM-grid pixels; the toy CAM is 12x12).
-_base_ = ['./seam_r38tiny_toy.py']
+_base_ = ['./seam_r38tinypre_toy.py']
 isl_lambda = 0.2
 model = dict(
     view_cls_weights=(0.5 * (1 - isl_lambda), 0.5),

@@ -1,12 +1,13 @@
-# SEAM on the embedded toy VOC: the GAP toy baseline (same data, 1,000
-# iterations, AdamW, 1/16-width ResNet-38d from scratch, pipeline section)
+# SEAM on the embedded toy VOC: the toy-pretrained GAP baseline (same data,
+# 1,000 iterations, AdamW, 1/16-width ResNet-38d initialised from
+# pretrained/r38tiny_toypre.pth, the toy stand-in for ImageNet weights)
 # turned into SEAM's two-view network (specs/isl_fsl.md §2.1): a 7-channel
 # head (background + 6 shapes), a PCM at 1/8 width, the x0.3 second view
 # and SEAM's loss terms; CAMs from the PCM output with min-max
-# normalisation (§2.2). Generate the data first:
-# python tools/misc/make_toy_voc.py --out data/toyvoc; then
-# python tools/run_pipeline.py configs/isl_fsl/seam_r38tiny_toy.py
-_base_ = ['../baseline/gap_r38tiny_toy.py']
+# normalisation (§2.2). Generate the data and the toy trunk first (see
+# configs/_base_/models/r38tiny_toypre_init.py); then
+# python tools/run_pipeline.py configs/isl_fsl/seam_r38tinypre_toy.py
+_base_ = ['../baseline/gap_r38tinypre_toy.py']
 model = dict(
     type='SEAMClassifier',
     backbone=dict(out_indices=('b5_in', 'b6_in', 'final')),

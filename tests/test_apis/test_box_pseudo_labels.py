@@ -1,0 +1,155 @@
+"""BANA stage 2 over a dataset: worker processes, resuming, scores, the
+pipeline's box path and the stand-alone tool."""
+import importlib.util
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from mmwsss.apis import evaluate_box_pseudo_labels, make_box_pseudo_labels
+from mmwsss.apis.cam_inference import build_inference_dataset
+from mmwsss.apis.pipeline_runner import PipelineRunner
+from mmwsss.datasets import voc_io
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+BANA_TOY = osp.join(ROOT, 'configs', 'bana', 'bana_bap_r38tiny_toy.py')
+
+
+def bana_cfg(root) -> Config:
+    cfg = Config.fromfile(BANA_TOY)
+    options = {'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2,
+               'default_hooks.checkpoint.interval': 2,
+               'pipeline.cams.batch_size': 4, 'pipeline.pseudo.nproc': 1}
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options.update({
+            f'{loader}.dataset.data_root': root,
+            f'{loader}.batch_size': 4,
+            f'{loader}.num_workers': 0,
+            f'{loader}.persistent_workers': False})
+    cfg.merge_from_dict(options)
+    cfg.pipeline.pop('segment')
+    return cfg
+
+
+@pytest.fixture(scope='module')
+def bana_run(toy_voc, tmp_path_factory):
+    """Stages train, cams and pseudo of the BANA toy config (2 iterations)
+    on the 24-image toy fixture; treat as read-only."""
+    work_dir = str(tmp_path_factory.mktemp('bana'))
+    cfg = bana_cfg(toy_voc)
+    report = PipelineRunner(cfg, work_dir, 'bana').run()
+    return cfg, work_dir, report
+
+
+def last_checkpoint(work_dir):
+    with open(osp.join(work_dir, 'train', 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def read_dir(folder):
+    return {
+        name: voc_io.read_label_png(osp.join(folder, name), 6)
+        for name in sorted(os.listdir(folder))
+    }
+
+
+def test_pipeline_box_path(bana_run, toy_voc):
+    cfg, work_dir, report = bana_run
+    assert {name: stage['status'] for name, stage in report['stages'].items()
+            } == dict(train='ran', cams='ran', pseudo='ran')
+    pseudo = report['stages']['pseudo']
+    assert pseudo['count'] == 24
+    metrics = pseudo['metrics']
+    for prefix in ('pseudo', 'pseudo_ret', 'reliable', 'box_fill'):
+        assert 0 < metrics[f'{prefix}/mIoU'] <= 100
+    assert metrics['pseudo/ignore_ratio'] == 0
+    assert metrics['seconds/crf'] > 0 and metrics['seconds/forward'] > 0
+    crf = read_dir(osp.join(work_dir, 'pseudo', 'pseudo'))
+    ret = read_dir(osp.join(work_dir, 'pseudo', 'pseudo_ret'))
+    assert len(crf) == len(ret) == 24
+    # Y_crf is background outside every box and a box class inside
+    dataset = build_inference_dataset(cfg, 'train')
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        y = crf[f'{info["img_id"]}.png']
+        allowed = {0} | {int(c) + 1 for c in info['gt_bboxes_labels']}
+        assert set(np.unique(y)) <= allowed
+        assert set(np.unique(ret[f'{info["img_id"]}.png'])) <= allowed
+        assert y.max() < 255
+    # the reliable share is the fraction where both labels agree
+    agree = np.mean([np.mean(crf[k] == ret[k]) for k in crf])
+    assert metrics['reliable/ignore_ratio'] == pytest.approx(
+        100 * (1 - agree), abs=0.01)
+
+
+def test_workers_give_the_same_labels_and_resume(bana_run, tmp_path):
+    cfg, work_dir, _ = bana_run
+    checkpoint = last_checkpoint(work_dir)
+    out, ret = str(tmp_path / 'crf'), str(tmp_path / 'ret')
+    summary = make_box_pseudo_labels(
+        cfg, checkpoint, out, ret, split='train', nproc=2, progress=False)
+    assert summary['written'] == 24 and summary['skipped'] == 0
+    assert set(summary['seconds']) == {'forward', 'unaries', 'crf',
+                                       'retrieval'}
+    single = read_dir(osp.join(work_dir, 'pseudo', 'pseudo'))
+    parallel = read_dir(out)
+    assert single.keys() == parallel.keys()
+    for name in single:
+        np.testing.assert_array_equal(single[name], parallel[name])
+    # a missing Y_crf (interrupted run) is redone; the rest is kept
+    removed = sorted(parallel)[:3]
+    for name in removed:
+        os.remove(osp.join(out, name))
+    again = make_box_pseudo_labels(
+        cfg, checkpoint, out, ret, split='train', progress=False)
+    assert again['written'] == 3 and again['skipped'] == 21
+    for name in removed:
+        np.testing.assert_array_equal(
+            voc_io.read_label_png(osp.join(out, name), 6), single[name])
+
+
+def test_evaluate_box_fill_baseline_scores_boxes(toy_voc, tmp_path):
+    cfg = bana_cfg(toy_voc)
+    dataset = build_inference_dataset(cfg, 'train')
+    data_list = [dataset.get_data_info(i) for i in range(len(dataset))]
+    out, ret = tmp_path / 'crf', tmp_path / 'ret'
+    for folder in (out, ret):
+        for info in data_list:
+            # the ground truth (with its void pixels) as Y_crf and Y_ret:
+            # 100 mIoU, everything but the void reliable
+            gt = voc_io.read_label_png(info['seg_map_path'], 6)
+            voc_io.save_label_png(str(folder / f'{info["img_id"]}.png'), gt)
+    metrics = evaluate_box_pseudo_labels(str(out), str(ret), data_list,
+                                         dataset.metainfo['classes'])
+    assert metrics['pseudo/mIoU'] == 100 == metrics['pseudo_ret/mIoU']
+    assert metrics['reliable/mIoU'] == 100
+    assert metrics['reliable/ignore_ratio'] == metrics['pseudo/ignore_ratio']
+    # boxes filled with their class cover the shapes but also background
+    assert 40 < metrics['box_fill/mIoU'] < 100
+    assert metrics['box_fill/fg_recall'] > 95
+
+
+@pytest.mark.slow
+def test_make_box_pseudo_labels_tool(bana_run, tmp_path):
+    cfg, work_dir, _ = bana_run
+    checkpoint = last_checkpoint(work_dir)
+    cfg_path = str(tmp_path / 'cfg.py')
+    cfg.dump(cfg_path)
+    spec = importlib.util.spec_from_file_location(
+        'make_box_pseudo_labels',
+        osp.join(ROOT, 'tools', 'make_box_pseudo_labels.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = str(tmp_path / 'labels' / 'pseudo')
+    results = tool.main([cfg_path, checkpoint, '--out-dir', out])
+    assert results['written'] == 24
+    assert osp.isfile(osp.join(tmp_path, 'labels', 'box_pseudo_metrics.json'))
+    assert len(os.listdir(osp.join(tmp_path, 'labels', 'pseudo_ret'))) == 24
+    expected = read_dir(osp.join(work_dir, 'pseudo', 'pseudo'))
+    for name, label in read_dir(out).items():
+        np.testing.assert_array_equal(label, expected[name])
+    with pytest.raises(SystemExit) as exc:
+        tool.main([cfg_path, str(tmp_path / 'missing.pth'), '--out-dir', out])
+    assert exc.value.code == 2
