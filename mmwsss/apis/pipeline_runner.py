@@ -36,7 +36,8 @@ dataset's ``ret_dir='pseudo_ret'``).
 DenseCRF after it (the segmentation config's ``tta_model`` must be a
 ``CRFSegTTAModel``).
 
-``segment`` may be omitted (the run stops after the pseudo labels).
+``segment`` may be omitted (the run stops after the pseudo labels), and so
+may ``cams`` when the pseudo labels do not come from CAMs (BANA).
 """
 import copy
 import os.path as osp
@@ -395,6 +396,11 @@ class PipelineRunner:
     # --- driver and report --------------------------------------------------
     def _require(self, stage: str) -> dict:
         record = self.results.get(stage)
+        if record is None and stage not in self.pipeline and stage != 'train':
+            raise InvalidInputError(
+                f'{self.config_path or "The config"} has no pipeline.{stage} '
+                f'section, which the next stage needs; add one (see '
+                'configs/baseline/gap_r38tiny_toy.py).')
         if record is None:
             raise InvalidInputError(
                 f'Stage "{stage}" has not run in this invocation; run the '
@@ -408,13 +414,15 @@ class PipelineRunner:
         if unknown:
             raise InvalidInputError(
                 f'Unknown stages {sorted(unknown)}; choose from {STAGES}.')
-        if 'segment' not in self.pipeline:
-            wanted = [s for s in wanted if s != 'segment']
+        optional = [s for s in ('cams', 'segment') if s not in self.pipeline]
+        wanted = [s for s in wanted if s not in optional]
         last = max(STAGES.index(s) for s in wanted)
         # earlier stages are always visited: skipped when cached, so their
-        # outputs and fingerprints are known to the later ones
+        # outputs and fingerprints are known to the later ones; a config
+        # without a cams section (BANA) has no CAM stage
         for stage in STAGES[:last + 1]:
-            getattr(self, stage)()
+            if stage not in optional:
+                getattr(self, stage)()
         return self.report()
 
     def report(self) -> dict:

@@ -12,6 +12,7 @@ from mmwsss.apis import evaluate_box_pseudo_labels, make_box_pseudo_labels
 from mmwsss.apis.cam_inference import build_inference_dataset
 from mmwsss.apis.pipeline_runner import PipelineRunner
 from mmwsss.datasets import voc_io
+from mmwsss.utils import InvalidInputError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BANA_TOY = osp.join(ROOT, 'configs', 'bana', 'bana_bap_r38tiny_toy.py')
@@ -82,6 +83,17 @@ def test_pipeline_box_path(bana_run, toy_voc):
     agree = np.mean([np.mean(crf[k] == ret[k]) for k in crf])
     assert metrics['reliable/ignore_ratio'] == pytest.approx(
         100 * (1 - agree), abs=0.01)
+
+
+def test_pipeline_without_cams_section(toy_voc, tmp_path):
+    cfg = bana_cfg(toy_voc)
+    cfg.pipeline.pop('cams')
+    report = PipelineRunner(cfg, str(tmp_path), 'bana').run()
+    assert list(report['stages']) == ['train', 'pseudo']
+    # the CAM refiner path needs the cams section
+    cfg.pipeline.pseudo = dict(refiner=dict(type='ThresholdRefiner'))
+    with pytest.raises(InvalidInputError, match='no pipeline.cams section'):
+        PipelineRunner(cfg, str(tmp_path / 'b'), 'bana').run()
 
 
 def test_workers_give_the_same_labels_and_resume(bana_run, tmp_path):
