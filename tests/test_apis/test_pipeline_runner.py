@@ -78,6 +78,11 @@ def test_all_stages_then_cache_then_changed_setting(toy_voc, tmp_path):
     assert 'single/mIoU' in stages['segment']['metrics']
     assert 'ms_flip/mIoU' in stages['segment']['metrics']
     assert 'ms_flip_crf/mIoU' in stages['segment']['metrics']
+    # J&F at the CAM, pseudo-label and final stages
+    assert 'cam/J&F_best' in stages['cams']['metrics']
+    assert 'pseudo/J&F' in stages['pseudo']['metrics']
+    for column in ('single', 'ms_flip', 'ms_flip_crf'):
+        assert f'{column}/boundary/J&F' in stages['segment']['metrics']
     assert isinstance(stages['segment']['metrics']['single/mIoU'], float)
     assert 'multi-label/mAP' in stages['train']['metrics']
     for name in ('train', 'cams', 'pseudo', 'segment'):

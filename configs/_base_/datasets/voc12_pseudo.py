@@ -71,5 +71,9 @@ val_dataloader = dict(
             img_path='JPEGImages', seg_map_path='SegmentationClass'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = [dict(type='IoUMetric', iou_metrics=['mIoU'])]
+# mIoU (mmseg) and the contour F / J&F of specs/isl_fsl.md §2.7
+val_evaluator = [
+    dict(type='IoUMetric', iou_metrics=['mIoU']),
+    dict(type='BoundaryFScore')
+]
 test_evaluator = val_evaluator
