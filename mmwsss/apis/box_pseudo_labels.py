@@ -14,6 +14,7 @@ from mmengine.utils import ProgressBar
 
 from mmwsss.datasets import voc_io
 from mmwsss.registry import METRICS, TASK_UTILS
+from mmwsss.utils import InvalidInputError
 from .cam_inference import (ConfigType, build_inference_dataset, image_id,
                             load_config, load_model, require_checkpoint)
 from .io import read_rgb, remove_temporaries, save_label_png
@@ -30,8 +31,14 @@ def _setup(cfg: ConfigType, checkpoint: str, split: Optional[str],
     if threads:
         torch.set_num_threads(threads)
     cfg = load_config(cfg)
+    model = load_model(cfg, checkpoint, device)
+    if not hasattr(model, 'box_features'):
+        raise InvalidInputError(
+            f'{type(model).__name__} has no box_features: BANA stage 2 needs '
+            'a BANAClassifier config (e.g. configs/bana/'
+            'bana_bap_vgg16_voc.py).')
     return dict(
-        model=load_model(cfg, checkpoint, device),
+        model=model,
         dataset=build_inference_dataset(cfg, split, overrides=overrides),
         generator=TASK_UTILS.build(
             dict(dict(type='BoxPseudoLabelGenerator'), **(generator or {}))))
@@ -59,7 +66,7 @@ def box_pseudo_labels_one(state: dict, index: int, out_path: str,
         data = model.data_preprocessor(pseudo_collate([item]), False)
         height, width = sample.bg_mask.shape[-2:]
         inputs = data['inputs'][..., :height, :width]
-        feats = model.head._select(model.extract_feat(inputs))[0]
+        feats = model.box_features(inputs)[0]
     forward_s = time.perf_counter() - start
     image = read_rgb(sample.img_path)
     result = state['generator'](

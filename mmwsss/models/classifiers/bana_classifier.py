@@ -138,6 +138,11 @@ class BANAClassifier(CAMClassifier):
             bg_masks=bg_masks)
         return outputs
 
+    def box_features(self, inputs: Tensor) -> Tensor:
+        """The feature map f (B, K, h, w) the head classifies: the input
+        of BANA's stage 2 (spec §4.1), with ``head.weight``."""
+        return self.head._select(self.extract_feat(inputs))
+
     def denormalize(self, inputs: Tensor) -> Tensor:
         """RGB in [0, 1]; flips BGR inputs when ``bgr_inputs``."""
         rgb = super().denormalize(inputs)
