@@ -62,5 +62,9 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = [dict(type='mmpretrain.AveragePrecision')]
+# image-level mAP and the box classification accuracy of BANA's supplement
+val_evaluator = [
+    dict(type='mmpretrain.AveragePrecision'),
+    dict(type='BoxAccuracy')
+]
 test_evaluator = val_evaluator

@@ -28,7 +28,11 @@ class BANAClassifier(CAMClassifier):
     and returns the head's CE over the BAP sample set (§3.7) plus the
     plug-in ``losses``. ``mode='predict'`` / ``'tensor'`` are those of
     :class:`CAMClassifier` (CAMs are the foreground maps ``w_c · f`` of
-    the bias-free classifier, §8.11).
+    the bias-free classifier, §8.11); when every sample carries its boxes
+    and mask (the test pipeline packs them), each sample also gets
+    ``pred_box_classes`` (n_b,): the argmax over the L + 1 classes
+    (0 = background, c + 1 = class c) of the box's BAP feature, averaged
+    over its bins, for :class:`BoxAccuracy`.
 
     Training outputs for plug-in losses (:meth:`train_outputs`): the
     :class:`CAMClassifier` keys (``cams``, ``logits``, ``labels``,
@@ -137,6 +141,26 @@ class BANAClassifier(CAMClassifier):
             box_labels=box_labels,
             bg_masks=bg_masks)
         return outputs
+
+    @torch.no_grad()
+    def predict(self,
+                inputs: Tensor,
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        samples = super().predict(inputs, data_samples)
+        keys = (self.box_key, self.label_key, self.mask_key)
+        if not data_samples or not all(
+                key in sample for sample in samples for key in keys):
+            return samples
+        boxes, labels, masks = self.box_targets(inputs, samples)
+        outputs = self.head.forward_train(
+            self.extract_feat(inputs), boxes, labels, masks)
+        logits = outputs['box_feats'].mean(dim=1) @ self.head.weight.t()
+        preds = logits.argmax(dim=1)
+        for i, sample in enumerate(samples):
+            sample.set_field(preds[outputs['box_img_idx'] == i],
+                             'pred_box_classes')
+        return samples
 
     def box_features(self, inputs: Tensor) -> Tensor:
         """The feature map f (B, K, h, w) the head classifies: the input

@@ -136,3 +136,48 @@ def test_missing_boxes_and_padded_masks():
     assert model.image_targets(samples, labels)[:, 1].tolist() == [1, 1]
     losses = model(inputs, samples, mode='loss')
     assert torch.isfinite(losses['loss_bap'])
+
+
+def test_predict_box_classes_and_box_accuracy(toy_batch):
+    from mmwsss.evaluation import BoxAccuracy
+    model = build_model().eval()
+    data = model.data_preprocessor(toy_batch, training=False)
+    out = model(**data, mode='predict')
+    boxes, labels, masks = model.box_targets(data['inputs'], out)
+    outputs = model.head.forward_train(
+        model.extract_feat(data['inputs']), boxes, labels, masks)
+    # per box: argmax of the bins' mean logits (a linear classifier, so
+    # the logits of the mean feature)
+    bins = outputs['box_feats'] @ model.head.weight.t()
+    expected = bins.mean(dim=1).argmax(dim=1)
+    got = torch.cat([sample.pred_box_classes for sample in out])
+    torch.testing.assert_close(got, expected)
+    metric = BoxAccuracy()
+    metric.process(None, [s.to_dict() for s in out])
+    result = metric.evaluate(len(out))
+    gt = torch.cat([s.gt_bboxes_labels for s in out]) + 1
+    assert result['box/num_boxes'] == gt.numel()
+    assert result['box/accuracy'] == pytest.approx(
+        100 * (got == gt).float().mean().item(), abs=0.01)
+    # without boxes (an image-only test pipeline) there is nothing to add
+    plain = [DataSample() for _ in range(4)]
+    assert 'pred_box_classes' not in model(
+        data['inputs'], plain, mode='predict')[0]
+
+
+def test_box_accuracy_hand_made():
+    from mmwsss.evaluation import BoxAccuracy
+    metric = BoxAccuracy()
+    metric.process(None, [
+        dict(pred_box_classes=torch.tensor([1, 0, 3]),
+             gt_bboxes_labels=torch.tensor([0, 0, 2])),
+        dict(pred_box_classes=torch.tensor([2]),
+             gt_bboxes_labels=torch.tensor([0])),
+    ])
+    result = metric.evaluate(2)
+    # class 1: 1 of 3 right; class 3: 1 of 1 -> accuracy 2/4, mean 2/3
+    assert result == {'box/accuracy': 50.0,
+                      'box/mean_class_accuracy': pytest.approx(66.67),
+                      'box/background_rate': 25.0, 'box/num_boxes': 4}
+    with pytest.raises(KeyError, match='pred_box_classes'):
+        BoxAccuracy().process(None, [dict(gt_bboxes_labels=[0])])
