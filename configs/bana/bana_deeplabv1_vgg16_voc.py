@@ -21,9 +21,14 @@ _base_ = [
 # Caffe VGG-16 ImageNet weights in DeepLab's "vgg16_20M" init model (fc6/fc7
 # reduced to 1024 channels), converted to VGG16LargeFOV's Caffe-style keys
 # (conv1_1 ... fc7) and loaded non-strictly (§3.2). Not distributed with
-# BANA (§8.10); convert DeepLab's init.caffemodel with a Caffe-to-PyTorch
-# converter (not in tools/model_converters/ yet). Nothing is downloaded.
+# BANA (§8.10); convert DeepLab's init.caffemodel with
+# tools/model_converters/deeplab_caffe.py --arch vgg16. Nothing is
+# downloaded.
 pretrained = 'pretrained/vgg16_20M_deeplab.pth'
+pretrained_hint = (
+    'Convert DeepLab\'s vgg16_20M init model: python '
+    'tools/model_converters/deeplab_caffe.py --arch vgg16 init.caffemodel '
+    'pretrained/vgg16_20M_deeplab.pth')
 crop_size = (321, 321)
 # Caffe normalisation (§3.1 step 6): BGR order (as loaded), mean subtracted,
 # no std; pads are 0 after normalisation (the mean colour) and 255 labels.

@@ -14,13 +14,17 @@ _base_ = [
     '../_base_/schedules/poly_sgd_20k.py', '../_base_/default_runtime.py'
 ]
 # Weights: the MSRA/Caffe DeepLab-V2 ResNet-101 (MS-COCO-pretrained for the
-# 74.6 headline, or ImageNet), converted to mmseg ResNet keys with a
-# Caffe-to-PyTorch converter (none in tools/model_converters/ yet); Caffe
+# 74.6 headline, or ImageNet), converted to mmseg ResNet keys with
+# tools/model_converters/deeplab_caffe.py --arch resnet101; Caffe
 # style (stride in the 1x1 conv) and Caffe preprocessing (BGR, mean
 # subtraction, no std).
 # Nothing is downloaded. With torchvision ImageNet weights instead, set
 # style='pytorch' and the base's RGB mean/std.
 pretrained = 'pretrained/deeplabv2_r101_coco_caffe.pth'
+pretrained_hint = (
+    'Convert the Caffe DeepLab-V2 ResNet-101: python '
+    'tools/model_converters/deeplab_caffe.py --arch resnet101 '
+    'init.caffemodel pretrained/deeplabv2_r101_coco_caffe.pth')
 crop_size = (321, 321)
 # BatchNorm (§8.15): BANA's ResNet uses BN momentum 0.999 in PyTorch's
 # convention (running statistics ~ the last batch) with FREEZE_BN False. We

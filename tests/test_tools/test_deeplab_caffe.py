@@ -1,0 +1,330 @@
+"""Tests for tools/model_converters/deeplab_caffe.py.
+
+The ``.caffemodel`` files are written by a small protobuf encoder below (no
+caffe or protobuf needed), in the new (``layer``) and the V1 (``layers``)
+formats, with packed and unpacked repeated fields.
+"""
+import importlib.util
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmwsss.models.backbones import VGG16LargeFOV
+from mmwsss.registry import MODELS
+from mmwsss.utils import InvalidInputError, MissingInputError
+
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+_spec = importlib.util.spec_from_file_location(
+    'deeplab_caffe',
+    osp.join(ROOT, 'tools', 'model_converters', 'deeplab_caffe.py'))
+conv = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(conv)
+
+V1_CONVOLUTION, V1_INNER_PRODUCT, V1_DATA, V1_RELU = 4, 14, 5, 18
+
+
+def varint(value):
+    value &= (1 << 64) - 1  # negative int32/int64: ten bytes
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def key(number, wire):
+    return varint(number << 3 | wire)
+
+
+def len_field(number, payload):
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return key(number, 2) + varint(len(payload)) + payload
+
+
+def varint_field(number, value):
+    return key(number, 0) + varint(value)
+
+
+def unpacked(number, values, dtype):
+    """One fixed-size field per element (wire 5 for float, 1 for double)."""
+    tag = np.frombuffer(key(number, 5 if dtype == '<f4' else 1), np.uint8)
+    rec = np.zeros(len(values), [('tag', np.uint8, tag.size), ('v', dtype)])
+    rec['tag'], rec['v'] = tag, values
+    return rec.tobytes()
+
+
+def blob(array, legacy=None, packed=True, double=False):
+    """A BlobProto: ``legacy`` (num, channels, height, width) or ``shape``."""
+    array = np.asarray(array)
+    if legacy is not None:
+        assert np.prod(legacy) == array.size
+        out = b''.join(varint_field(i, d) for i, d in enumerate(legacy, 1))
+    elif packed:
+        out = len_field(7, len_field(1, b''.join(map(varint, array.shape))))
+    else:
+        out = len_field(7, b''.join(varint_field(1, d) for d in array.shape))
+    number, dtype = (8, '<f8') if double else (5, '<f4')
+    flat = array.astype(dtype).ravel()
+    if packed:
+        return out + len_field(number, flat.tobytes())
+    return out + unpacked(number, flat, dtype)
+
+
+def layer(name, type_, blobs=(), fmt='layer'):
+    """A LayerParameter (string type) or V1LayerParameter (enum type)."""
+    if fmt == 'layer':
+        head = len_field(1, name) + len_field(2, type_)
+        head += len_field(3, 'bottom') + varint_field(10, 1)  # skipped
+        return head + b''.join(len_field(7, b) for b in blobs)
+    head = len_field(4, name) + varint_field(5, type_)
+    return head + b''.join(len_field(6, b) for b in blobs)
+
+
+def net(layers, fmt='layer', name='net'):
+    number = 100 if fmt == 'layer' else 2
+    return len_field(1, name) + b''.join(len_field(number, x) for x in layers)
+
+
+def write(path, data):
+    path.write_bytes(data)
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def vgg_caffemodel(tmp_path_factory):
+    """Full-size DeepLab-V1 ``vgg16_20M`` in the V1 format: 4-D legacy
+    shapes, fc7 as an InnerProduct (1x1xOUTxIN), an fc8 to drop."""
+    rng = np.random.default_rng(0)
+    with torch.device('meta'):
+        shapes = {k: v.shape for k, v in VGG16LargeFOV().state_dict().items()}
+    values = {k: rng.random(s, dtype=np.float32) for k, s in shapes.items()}
+    layers = [layer('data', V1_DATA, fmt='v1')]
+    for name in dict.fromkeys(k.rsplit('.', 1)[0] for k in shapes):
+        w, b = values[f'{name}.weight'], values[f'{name}.bias']
+        if name == 'fc7':
+            blobs = [blob(w, legacy=(1, 1) + w.shape[:2]),
+                     blob(b, legacy=(1, 1, 1, b.size))]
+            type_ = V1_INNER_PRODUCT
+        else:
+            blobs = [blob(w, legacy=w.shape),
+                     blob(b, legacy=(1, 1, 1, b.size))]
+            type_ = V1_CONVOLUTION
+        layers += [layer(name, type_, blobs, 'v1'),
+                   layer(f'relu_{name}', V1_RELU, fmt='v1')]
+    fc8 = [blob(np.ones((21, 1024, 1, 1)), legacy=(21, 1024, 1, 1)),
+           blob(np.ones(21), legacy=(1, 1, 1, 21))]
+    layers.append(layer('fc8_voc12', V1_CONVOLUTION, fc8, 'v1'))
+    path = tmp_path_factory.mktemp('caffe') / 'vgg16_20M.caffemodel'
+    return write(path, net(layers, 'v1', 'DeepLab-LargeFOV')), values
+
+
+def test_vgg16_v1_file_converts_and_loads(vgg_caffemodel, tmp_path, capsys):
+    src, values = vgg_caffemodel
+    dst = tmp_path / 'out' / 'vgg16_20M_deeplab.pth'
+    assert conv.main(['--arch', 'vgg16', src, str(dst)]) == 0
+    printed = capsys.readouterr().out
+    assert 'converted 30 tensors (caffemodel-layers-v1' in printed
+    assert 'dropped 1 layers: fc8_voc12 (Convolution, 2 blobs)' in printed
+    ckpt = torch.load(dst, map_location='cpu', weights_only=True)
+    assert ckpt['meta']['source_net_name'] == 'DeepLab-LargeFOV'
+    state = ckpt['state_dict']
+    assert list(state) == list(values)
+    for k, v in values.items():
+        assert state[k].dtype == torch.float32
+        assert torch.equal(state[k], torch.from_numpy(v)), k
+    VGG16LargeFOV().load_state_dict(state, strict=True)
+    # Where the BANA configs read it: the backbone's Pretrained init_cfg
+    # (no prefix).
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'bana', 'bana_deeplabv1_vgg16_voc.py'))
+    assert cfg.pretrained == 'pretrained/vgg16_20M_deeplab.pth'
+    assert 'prefix' not in cfg.model.backbone.init_cfg
+    cfg.model.backbone.init_cfg.checkpoint = str(dst)
+    backbone = MODELS.build(cfg.model.backbone)
+    backbone.init_weights()
+    assert torch.equal(backbone.fc6.weight.data,
+                       torch.from_numpy(values['fc6.weight']))
+
+
+def test_truncated_file(vgg_caffemodel, tmp_path, capsys):
+    data = open(vgg_caffemodel[0], 'rb').read()
+    src = write(tmp_path / 'truncated.caffemodel', data[:len(data) // 2])
+    dst = tmp_path / 'a.pth'
+    with pytest.raises(InvalidInputError, match='truncated'):
+        conv.convert(src, str(dst), 'vgg16')
+    with pytest.raises(SystemExit) as exc:
+        conv.main(['--arch', 'vgg16', src, str(dst)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert src in err and 'truncated' in err and 'vgg16_20M' in err
+    assert not dst.exists()
+
+
+def test_reader_wire_variants(tmp_path):
+    """Packed and unpacked data and dims, double_data, unknown fields of
+    every wire type, V0 layers wrapped in V1 layers."""
+    a = np.arange(12, dtype=np.float32).reshape(3, 4) - 5.5
+    b = np.linspace(-1, 1, 6).reshape(1, 2, 3)
+    # data split into a packed chunk, an unpacked run and a packed chunk
+    mixed = (len_field(7, len_field(1, varint(2) + varint(3))) +
+             len_field(5, a.ravel()[:2].tobytes()) +
+             unpacked(5, a.ravel()[2:5], '<f4') +
+             len_field(5, a.ravel()[5:6].tobytes()))
+    extra = (key(999, 1) + b'\x01' * 8 + key(998, 5) + b'\x02' * 4 +
+             varint_field(997, 2**40) + len_field(996, b'\x00\x01'))
+    layers = [
+        layer('a', 'Convolution', [blob(a, packed=False), blob(a[0])]),
+        layer('b', 'Scale', [blob(b, double=True),
+                             blob(b, packed=False, double=True)]),
+        layer('m', 'Bias', [mixed + extra]) + extra,
+        layer('nothing', 'ReLU'),
+    ]
+    v0 = len_field(1, 'old') + len_field(2, 'conv') + len_field(
+        50, blob(a, legacy=(1, 1, 3, 4)))
+    data = net(layers) + len_field(2, len_field(1, v0)) + extra
+    layers, info = conv.read_caffemodel(write(tmp_path / 'x.caffemodel',
+                                              data))
+    assert list(layers) == ['a', 'b', 'm', 'old']
+    assert info == dict(name='net', formats=['layer', 'layers-v0'])
+    assert layers['a'].type == 'Convolution'
+    np.testing.assert_array_equal(layers['a'].blobs[0], a)
+    np.testing.assert_array_equal(layers['a'].blobs[1], a[0])
+    for got in layers['b'].blobs:
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, b.astype(np.float32))
+    np.testing.assert_array_equal(layers['m'].blobs[0], a.ravel()[:6]
+                                  .reshape(2, 3))
+    assert layers['old'].type == 'conv'
+    assert layers['old'].blobs[0].shape == (1, 1, 3, 4)
+
+
+def resnet_layers(rng):
+    """A handful of DeepLab-V2 ResNet-101 layers with random values and the
+    state-dict values they should give; BN scale factors 0 (read as 1) and
+    3.5, BN means as unpacked floats."""
+    shapes = conv.caffe_targets('resnet101')[1]
+    layers, expected = [], {}
+    for i, (caffe_conv, suffix, conv_module, bn_module) in enumerate([
+        ('conv1', '_conv1', 'conv1', 'bn1'),
+        ('res2a_branch1', '2a_branch1', 'layer1.0.downsample.0',
+         'layer1.0.downsample.1'),
+        ('res4b22_branch2c', '4b22_branch2c', 'layer3.22.conv3',
+         'layer3.22.bn3'),
+        ('res5c_branch2a', '5c_branch2a', 'layer4.2.conv1', 'layer4.2.bn1'),
+    ]):
+        weight = rng.random(shapes[f'{conv_module}.weight'], np.float32)
+        mean, var, gamma, beta = (
+            rng.random(weight.shape[0], np.float32) for _ in range(4))
+        factor = np.float32([0.0, 3.5][i % 2])
+        s = factor if factor else np.float32(1)
+        layers += [
+            layer(caffe_conv, 'Convolution', [blob(weight)]),
+            layer(f'bn{suffix}', 'BatchNorm', [
+                blob(mean, packed=False), blob(var), blob(np.array([factor]))
+            ]),
+            layer(f'scale{suffix}', 'Scale', [blob(gamma), blob(beta)]),
+        ]
+        expected.update({
+            f'{conv_module}.weight': weight,
+            f'{bn_module}.running_mean': mean / s,
+            f'{bn_module}.running_var': var / s,
+            f'{bn_module}.weight': gamma,
+            f'{bn_module}.bias': beta,
+        })
+    layers.append(layer('fc1_voc12_c0', 'Convolution',
+                        [blob(np.ones((21, 2048, 3, 3))), blob(np.ones(21))]))
+    return layers, expected
+
+
+def test_resnet101_handful_of_layers(tmp_path):
+    layers, expected = resnet_layers(np.random.default_rng(1))
+    src = write(tmp_path / 'init.caffemodel', net(layers))
+    parsed, _ = conv.read_caffemodel(src)
+    state, dropped, missing = conv.map_layers(parsed, 'resnet101', src)
+    assert dropped == ['fc1_voc12_c0 (Convolution, 2 blobs)']
+    assert 'res2a_branch2a' in missing and 'scale5c_branch2c' in missing
+    assert len(missing) == 312 - 12  # 3 stem + 33 blocks x 9 + 4 x 3 - 12
+    nbt = [k for k in state if k.endswith('num_batches_tracked')]
+    assert len(nbt) == 4 and all(state[k].item() == 0 for k in nbt)
+    assert set(state) == set(expected) | set(nbt)
+    for k, v in expected.items():
+        assert torch.equal(state[k], torch.from_numpy(v)), k
+    # The backbone of the BANA DeepLab-V2 config has these keys and shapes.
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', 'bana', 'bana_deeplabv2_r101_voc.py'))
+    assert cfg.pretrained == 'pretrained/deeplabv2_r101_coco_caffe.pth'
+    assert 'prefix' not in cfg.model.backbone.init_cfg
+    cfg.model.backbone.init_cfg = None
+    with torch.device('meta'):
+        target = MODELS.build(cfg.model.backbone).state_dict()
+    for k, v in state.items():
+        assert target[k].shape == v.shape, k
+    # Missing layers are listed by convert().
+    with pytest.raises(InvalidInputError, match='300 layers of the '
+                       'resnet101 model are missing: res2a_branch2a'):
+        conv.convert(src, str(tmp_path / 'r101.pth'), 'resnet101')
+
+
+def test_resnet101_targets_cover_the_backbone():
+    targets, shapes = conv.caffe_targets('resnet101')
+    fields = dict(conv=['weight'], scale=['weight', 'bias'],
+                  bn=['running_mean', 'running_var', 'num_batches_tracked'])
+    keys = [f'{module}.{f}' for kind, module in targets.values()
+            for f in fields[kind]]
+    assert len(keys) == len(set(keys)) and set(keys) == set(shapes)
+    assert targets['res3b3_branch2b'] == ('conv', 'layer2.3.conv2')
+    assert targets['bn4a_branch1'] == ('bn', 'layer3.0.downsample.1')
+    assert targets['scale5b_branch2c'] == ('scale', 'layer4.1.bn3')
+    assert 'res3b4_branch2a' not in targets and 'res4b23_branch2a' not in \
+        targets and 'res2d_branch2a' not in targets
+
+
+def test_wrong_shapes_blobs_and_missing_layers(tmp_path):
+    fc7 = blob(np.zeros((1, 1, 1000, 1024)), legacy=(1, 1, 1000, 1024))
+    src = write(tmp_path / 'a.caffemodel', net([
+        layer('fc7', 'InnerProduct', [fc7, blob(np.zeros(1024))])]))
+    with pytest.raises(InvalidInputError,
+                       match=r"'fc7'.*\(1, 1, 1000, 1024\).*1024, 1024, 1"):
+        conv.convert(src, str(tmp_path / 'o.pth'), 'vgg16')
+    src = write(tmp_path / 'b.caffemodel', net([
+        layer('conv1_1', 'Convolution', [blob(np.zeros((64, 3, 3, 3)))])]))
+    with pytest.raises(InvalidInputError, match='1 blobs, expected 2'):
+        conv.convert(src, str(tmp_path / 'o.pth'), 'vgg16')
+    src = write(tmp_path / 'c.caffemodel', net([
+        layer('conv1_1', 'Convolution',
+              [blob(np.zeros((64, 3, 3, 3))), blob(np.zeros(64))])]))
+    with pytest.raises(InvalidInputError,
+                       match='14 layers of the vgg16 model are missing: '
+                       'conv1_2, conv2_1'):
+        conv.convert(src, str(tmp_path / 'o.pth'), 'vgg16')
+
+
+def test_corrupt_and_missing_files(tmp_path, capsys):
+    cases = {
+        'junk': (b'not a weights file at all', 'wire type'),
+        'empty': (net([layer('relu', 'ReLU')]), 'no layer with weights'),
+        'count': (net([layer('x', 'Scale', [
+            len_field(7, len_field(1, varint(3))) +
+            len_field(5, np.zeros(2, np.float32).tobytes())])]),
+            r"blob 0 of layer 'x': 2 values for shape \(3,\)"),
+        'twice': (net([layer('x', 'Scale', [blob(np.zeros(2))])] * 2),
+                  "two layers with weights are named 'x'"),
+    }
+    for name, (data, message) in cases.items():
+        src = write(tmp_path / f'{name}.caffemodel', data)
+        with pytest.raises(InvalidInputError, match=message):
+            conv.read_caffemodel(src)
+    missing = str(tmp_path / 'nowhere' / 'init.caffemodel')
+    with pytest.raises(MissingInputError):
+        conv.convert(missing, str(tmp_path / 'o.pth'), 'resnet101')
+    with pytest.raises(SystemExit) as exc:
+        conv.main(['--arch', 'resnet101', missing, str(tmp_path / 'o.pth')])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert missing in err and 'ResNet-101' in err
