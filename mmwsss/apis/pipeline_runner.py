@@ -416,6 +416,10 @@ class PipelineRunner:
                 f'Unknown stages {sorted(unknown)}; choose from {STAGES}.')
         optional = [s for s in ('cams', 'segment') if s not in self.pipeline]
         wanted = [s for s in wanted if s not in optional]
+        if not wanted:
+            raise InvalidInputError(
+                f'The config has no pipeline section for {stages}; nothing '
+                'to run.')
         last = max(STAGES.index(s) for s in wanted)
         # earlier stages are always visited: skipped when cached, so their
         # outputs and fingerprints are known to the later ones; a config
