@@ -298,7 +298,7 @@ class PipelineRunner:
             summary = make_box_pseudo_labels(
                 self.cfg, checkpoint, out_dir, ret_dir, split=split,
                 dataset=overrides, generator=generator,
-                nproc=opts.get('nproc', 1))
+                nproc=opts.get('nproc', 1), device=opts.get('device', 'cpu'))
             dataset = build_inference_dataset(
                 self.cfg, split, overrides=overrides)
             metrics = evaluate_box_pseudo_labels(
