@@ -19,6 +19,7 @@ import shutil
 from typing import Any, Optional
 
 from mmwsss.utils.atomic_io import atomic_write_json
+from mmwsss.utils.checksum import sha256_file
 
 MANIFEST = 'manifest.json'
 
@@ -31,12 +32,7 @@ def stable_hash(obj: Any) -> str:
 
 def file_hash(*paths: str) -> str:
     """16-hex-digit SHA-256 over the bytes of ``paths`` (in order)."""
-    digest = hashlib.sha256()
-    for path in paths:
-        with open(path, 'rb') as f:
-            for chunk in iter(lambda: f.read(1 << 20), b''):
-                digest.update(chunk)
-    return digest.hexdigest()[:16]
+    return sha256_file(*paths)[:16]
 
 
 class StageManifest:

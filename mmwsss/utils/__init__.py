@@ -1,3 +1,4 @@
+from .checksum import sha256_file
 from .dist_env import setup_cpu_distributed
 from .errors import (USER_ERRORS, InvalidInputError, MissingInputError,
                      NonFiniteLossError, WSSSInputError, exit_on_user_error)
@@ -10,5 +11,5 @@ __all__ = [
     'MissingInputError', 'InvalidInputError', 'NonFiniteLossError',
     'USER_ERRORS', 'exit_on_user_error', 'load_run_config', 'use_tta',
     'build_runner', 'check_data_root', 'check_pretrained',
-    'without_pretrained'
+    'without_pretrained', 'sha256_file'
 ]

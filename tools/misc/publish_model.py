@@ -23,7 +23,6 @@ other objects, so publish only checkpoints you trained yourself.
 import argparse
 import copy
 import datetime
-import hashlib
 import os
 import os.path as osp
 import pickle
@@ -39,7 +38,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from mmwsss.utils import (InvalidInputError, MissingInputError,  # noqa: E402
-                          exit_on_user_error)
+                          exit_on_user_error, sha256_file)
 from mmwsss.utils.atomic_io import atomic_write  # noqa: E402
 
 TOOL = 'tools/misc/publish_model.py'
@@ -192,14 +191,6 @@ def strip_checkpoint(ckpt: dict) -> Tuple[dict, List[str]]:
     return dict(state_dict=state, meta=meta), dropped
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _utc_timestamp() -> str:
     return datetime.datetime.now(
         datetime.timezone.utc).strftime('%Y%m%d_%H%M%S')
@@ -276,7 +267,7 @@ def publish_report(in_path: str,
             torch.save(release, f)
             f.flush()
             os.fsync(f.fileno())
-        digest = _sha256(tmp)
+        digest = sha256_file(tmp)
         out_path = osp.join(out_dir, release_name(stem, timestamp, digest))
         os.replace(tmp, out_path)
     finally:

@@ -32,7 +32,6 @@ Any other key is an error that lists it. Shapes are checked against a
 channels, fc9 input = fc8 output, gate input = 2 x fc9 output).
 """
 import argparse
-import hashlib
 import os
 import os.path as osp
 import re
@@ -45,7 +44,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import torch  # noqa: E402
 
 from mmwsss.utils import (InvalidInputError, MissingInputError,  # noqa: E402
-                          WSSSInputError)
+                          WSSSInputError, sha256_file)
 
 _TRUNK_RE = re.compile(r'^(conv1a|bn7|b\d+(_\d+)?)\.')
 _GATE_RE = re.compile(r'^gconv([1-3])\.att_(p|n)\.0\.weight$')
@@ -230,14 +229,6 @@ def convert_aeft_state_dict(sd: Mapping) -> 'OrderedDict[str, torch.Tensor]':
     return convert_with_report(sd)[0]
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def convert(src: str, dst: str) -> dict:
     """Convert the file ``src`` and save ``dst``.
 
@@ -266,7 +257,7 @@ def convert(src: str, dst: str) -> dict:
     meta = dict(
         architecture='AEFTClassifier (ResNet38d + GPPHead)',
         source=osp.basename(src),
-        source_sha256=_sha256(src),
+        source_sha256=sha256_file(src),
         source_format='official AEFT Net_gpp state dict',
         num_tensors=len(state),
         dropped_keys=list(report['dropped']),

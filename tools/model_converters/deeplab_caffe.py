@@ -52,7 +52,6 @@ gamma, beta) -> its ``weight``, ``bias``. Blobs in the legacy 4-D layout
 (biases 1x1x1xC, fc weights 1x1xOUTxIN) are reshaped to the target shape.
 """
 import argparse
-import hashlib
 import os
 import os.path as osp
 import sys
@@ -65,7 +64,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from mmwsss.utils import (InvalidInputError, MissingInputError,  # noqa: E402
-                          exit_on_user_error)
+                          exit_on_user_error, sha256_file)
 
 ARCHS = ('vgg16', 'resnet101')
 _FIX = {
@@ -433,14 +432,6 @@ def map_layers(layers: Dict[str, CaffeLayer], arch: str, src: str = ''
     return state, dropped, missing
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def convert(src: str, dst: str, arch: str) -> dict:
     """Convert the ``.caffemodel`` ``src`` for ``arch`` and save ``dst``.
 
@@ -466,7 +457,7 @@ def convert(src: str, dst: str, arch: str) -> dict:
         architecture=dict(vgg16='VGG16LargeFOV',
                           resnet101='mmseg ResNet-101 (caffe style)')[arch],
         source=osp.basename(src),
-        source_sha256=_sha256(src),
+        source_sha256=sha256_file(src),
         source_format='caffemodel-' + '+'.join(info['formats']),
         source_net_name=info['name'],
         num_tensors=len(state),

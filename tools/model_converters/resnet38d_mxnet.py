@@ -50,7 +50,6 @@ pre-activation BN), 2b1 (second conv of a basic block, the 3x3 of a
 bottleneck / the BN in front of it) or 2b2 (bottleneck only).
 """
 import argparse
-import hashlib
 import os
 import os.path as osp
 import re
@@ -65,7 +64,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from mmwsss.utils import (InvalidInputError, MissingInputError,  # noqa: E402
-                          WSSSInputError)
+                          WSSSInputError, sha256_file)
 
 LIST_MAGIC = 0x112
 V1_MAGIC = 0xF993FAC8
@@ -296,14 +295,6 @@ def _check_trunk(state: Dict[str, torch.Tensor], src: str) -> List[str]:
     return [k for k in state if k not in expected]
 
 
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def convert_mxnet(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
     """Read an MXNet file and rename its arrays.
 
@@ -398,7 +389,7 @@ def convert(src: str, dst: str) -> dict:
         architecture='ResNet38d',
         width_mult=width,
         source=osp.basename(src),
-        source_sha256=_sha256(src),
+        source_sha256=sha256_file(src),
         source_format=report['format'],
         num_tensors=len(state),
         dropped_keys=list(report['dropped']),
