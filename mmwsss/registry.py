@@ -42,6 +42,9 @@ VISUALIZERS = _child('visualizer', _seg.VISUALIZERS)
 VISBACKENDS = _child('vis_backend', _seg.VISBACKENDS)
 LOG_PROCESSORS = _child('log_processor', _seg.LOG_PROCESSORS)
 INFERENCERS = _child('inferencer', _seg.INFERENCERS)
+# the pipeline's own steps (train, cams, refine, box labels, segment, ...):
+# no mmseg twin, so a root registry of the mmwsss scope
+STAGES = Registry('stage', scope='mmwsss', locations=['mmwsss.stages'])
 
 __all__ = [
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'DATASETS',
@@ -49,5 +52,5 @@ __all__ = [
     'WEIGHT_INITIALIZERS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
     'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'METRICS', 'EVALUATOR',
     'TASK_UTILS', 'VISUALIZERS', 'VISBACKENDS', 'LOG_PROCESSORS',
-    'INFERENCERS'
+    'INFERENCERS', 'STAGES'
 ]

@@ -2,10 +2,11 @@
 
 ``python tools/run_pipeline.py CONFIG [--work-dir DIR] [--stages ...]``
 
-Stages: train (classifier) -> cams -> pseudo (refine + label) -> segment
-(mmseg on the pseudo labels). Each writes ``<work-dir>/<stage>/manifest.json``;
-unchanged finished stages are skipped, interrupted ones resume, changed ones
-re-run with everything after them. The report goes to
+The config's ``stages`` section declares the stages (e.g. train -> cams ->
+refine -> segment; BANA: train -> box_labels -> segment). Each writes
+``<work-dir>/<stage>/manifest.json``; unchanged finished stages are skipped,
+interrupted ones resume, changed ones re-run with everything after them.
+``--stages`` runs those stages and the ones they need. The report goes to
 ``<work-dir>/report.{json,md}`` and is printed at the end.
 """
 import argparse
@@ -14,22 +15,22 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction
+from mmengine.config import DictAction  # noqa: E402
 
-from mmwsss.apis.pipeline_runner import STAGES, PipelineRunner, render_markdown
-from mmwsss.utils import exit_on_user_error, load_run_config
+from mmwsss.apis import PipelineRunner  # noqa: E402
+from mmwsss.stages.report import render_markdown  # noqa: E402
+from mmwsss.utils import exit_on_user_error, load_run_config  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('config', help='method config with a pipeline section')
+    parser.add_argument('config', help='method config with a stages section')
     parser.add_argument(
         '--work-dir', help='stage root; default work_dirs/<config stem>')
     parser.add_argument(
         '--stages',
         nargs='+',
-        choices=STAGES,
-        help='run up to these stages (earlier ones are reused when cached)')
+        help='run these stages and those they need (default: all)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -45,6 +46,7 @@ def main(argv=None):
         runner = PipelineRunner(cfg, cfg.work_dir, args.config)
         report = runner.run(args.stages)
         print('\n' + render_markdown(report))
+        return report
 
 
 if __name__ == '__main__':

@@ -55,7 +55,13 @@ train2014 = dict(
     ann_file='cls_labels_train.txt',
     data_prefix=dict(img_path='train2014'),
     seg_map_dir='SegmentationClass/train2014')
-pipeline = dict(
-    cams=dict(split=None, dataset=train2014, batch_size=1),
-    pseudo=dict(
-        nproc=8, refiner=dict(type='DenseCRFRefiner', bg_power=21.0)))
+stages = dict(
+    train=dict(type='TrainStage'),
+    cams=dict(
+        type='CAMStage', split=None, dataset=train2014, batch_size=1),
+    refine=dict(
+        type='RefineStage',
+        split=None,
+        dataset=train2014,
+        nproc=8,
+        refiner=dict(type='DenseCRFRefiner', bg_power=21.0)))

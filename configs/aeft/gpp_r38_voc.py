@@ -45,16 +45,22 @@ default_hooks = dict(
 # over train (1,464): python tools/infer_cams.py CONFIG CKPT --split train.
 trainaug = dict(
     split='trainaug', label_source='file', seg_map_dir='SegmentationClassAug')
-pipeline = dict(
+stages = dict(
+    train=dict(type='TrainStage'),
     cams=dict(
+        type='CAMStage',
         split='trainaug',
         dataset=trainaug,
         batch_size=1,
         metric=dict(boundary_f=True)),
-    pseudo=dict(
+    refine=dict(
+        type='RefineStage',
+        split='trainaug',
+        dataset=trainaug,
         nproc=8,
         refiner=dict(type='DenseCRFRefiner', bg_power=21.0)),
     segment=dict(
+        type='SegmentStage',
         config='configs/deeplab/deeplabv2_r101_voc_pseudo.py',
         tta=True,
         crf_iters=10))

@@ -15,5 +15,5 @@ model = dict(
 # score is about 0.25 against GAP's 0.55-0.65 on the toy set), so the
 # DenseCRF background power is raised to 4 (SEAM's value): the crossover
 # (1 - m)^4 = m sits at m = 0.28 (DenseCRFRefiner's docstring rule).
-pipeline = dict(
-    pseudo=dict(refiner=dict(type='DenseCRFRefiner', bg_power=4.0)))
+stages = dict(
+    refine=dict(refiner=dict(type='DenseCRFRefiner', bg_power=4.0)))

@@ -124,18 +124,23 @@ default_hooks = dict(
         max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-pipeline = dict(
+stages = dict(
+    train=dict(type='TrainStage'),
     cams=dict(
+        type='CAMStage',
         split='train',
         batch_size=32,
         metric=dict(fixed_bg_threshold=0.5, boundary_f=True)),
-    pseudo=dict(
+    box_labels=dict(
+        type='BoxLabelStage',
         split='train',
         nproc=2,
         generator=dict(
             type='BoxPseudoLabelGenerator', bg_threshold=0.99,
             grid_size=1)),
     segment=dict(
+        type='SegmentStage',
+        labels='box_labels',
         config='configs/bana/bana_deeplabv2_r18_toy.py',
         tta=True,
         crf_iters=10))

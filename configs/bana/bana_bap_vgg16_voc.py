@@ -92,8 +92,10 @@ randomness = dict(seed=13)
 # threshold 0.99, DenseCRF (4, 55, 3, 3, 3), 10 iterations, float32 box
 # round trip), scored against SegmentationClassAug; stage 3 DeepLab-V1 with
 # NAL on Y_crf / Y_ret, tested single-scale, ms + flip and ms + flip + CRF.
-pipeline = dict(
-    pseudo=dict(
+stages = dict(
+    train=dict(type='TrainStage'),
+    box_labels=dict(
+        type='BoxLabelStage',
         split='trainaug',
         dataset=dict(seg_map_dir='SegmentationClassAug'),
         nproc=2,
@@ -101,6 +103,8 @@ pipeline = dict(
             type='BoxPseudoLabelGenerator', bg_threshold=0.99,
             grid_size=1)),
     segment=dict(
+        type='SegmentStage',
+        labels='box_labels',
         config='configs/bana/bana_deeplabv1_vgg16_voc.py',
         tta=True,
         crf_iters=10))

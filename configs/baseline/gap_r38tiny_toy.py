@@ -51,16 +51,20 @@ default_hooks = dict(
 )
 # tools/run_pipeline.py: CAMs on train (single scale + flip, as above),
 # DenseCRF pseudo labels, DeepLab-V2 on them; `make demo` runs this.
-pipeline = dict(
+stages = dict(
+    train=dict(type='TrainStage'),
     cams=dict(
+        type='CAMStage',
         split='train',
         batch_size=32,
         metric=dict(fixed_bg_threshold=0.5, boundary_f=True)),
-    pseudo=dict(
+    refine=dict(
+        type='RefineStage',
         split='train',
         nproc=2,
         refiner=dict(type='DenseCRFRefiner', bg_power=1.0)),
     segment=dict(
+        type='SegmentStage',
         config='configs/deeplab/deeplabv2_r18_toy_pseudo.py',
         tta=True,
         crf_iters=10))

@@ -118,11 +118,17 @@ train2014 = dict(
     ann_file='cls_labels_train.txt',
     data_prefix=dict(img_path='train2014'),
     seg_map_dir='SegmentationClass/train2014')
-pipeline = dict(
+stages = dict(
+    train=dict(type='TrainStage'),
     cams=dict(
+        type='CAMStage',
         split=None,
         dataset=train2014,
         batch_size=1,
         metric=dict(fixed_bg_threshold=0.25, boundary_f=True)),
-    pseudo=dict(
-        nproc=8, refiner=dict(type='DenseCRFRefiner', bg_power=1.0)))
+    refine=dict(
+        type='RefineStage',
+        split=None,
+        dataset=train2014,
+        nproc=8,
+        refiner=dict(type='DenseCRFRefiner', bg_power=1.0)))

@@ -20,4 +20,4 @@ model = dict(
 # hfpl builds its AffinityNet labels from CRFs with background powers 1 and
 # 24 because ISL/FSL move the best CAM threshold (§6.10); this single-CRF
 # stand-in uses the low power.
-pipeline = dict(pseudo=dict(refiner=dict(bg_power=1.0)))
+stages = dict(refine=dict(refiner=dict(bg_power=1.0)))

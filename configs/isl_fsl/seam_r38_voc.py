@@ -121,15 +121,22 @@ randomness = dict(seed=1)
 # DeepLab-V2 on them (hfpl: DeepLab-v1 on ResNet-38, §2.6).
 trainaug = dict(
     split='trainaug', label_source='file', seg_map_dir='SegmentationClassAug')
-pipeline = dict(
+stages = dict(
+    train=dict(type='TrainStage'),
     cams=dict(
+        type='CAMStage',
         split='trainaug',
         dataset=trainaug,
         batch_size=1,
         metric=dict(fixed_bg_threshold=0.25, boundary_f=True)),
-    pseudo=dict(
-        nproc=8, refiner=dict(type='DenseCRFRefiner', bg_power=4.0)),
+    refine=dict(
+        type='RefineStage',
+        split='trainaug',
+        dataset=trainaug,
+        nproc=8,
+        refiner=dict(type='DenseCRFRefiner', bg_power=4.0)),
     segment=dict(
+        type='SegmentStage',
         config='configs/deeplab/deeplabv2_r101_voc_pseudo.py',
         tta=True,
         crf_iters=10))

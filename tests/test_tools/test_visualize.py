@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.apis import save_cams
+from mmwsss.stages import save_cams
 from mmwsss.datasets import voc_io
 from mmwsss.visualization import cam_overlay, jet, label_overlay, make_panel
 

@@ -5,7 +5,7 @@ Example::
     python tools/analysis/benchmark_box_pseudo_labels.py --num-images 4 \
         --nproc 1 2
 
-The run goes through :func:`mmwsss.apis.make_box_pseudo_labels`, the code
+The run goes through :func:`mmwsss.stages.make_box_pseudo_labels`, the code
 path of ``tools/run_pipeline.py`` stage ``pseudo``, on a synthetic dataset
 in the VOC layout (``JPEGImages``, ``Annotations`` XMLs, an id list): smooth
 random images of ``--size`` with 2-3 boxes each, a filled shape of a random
@@ -41,8 +41,8 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 from mmengine.config import Config  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 
-from mmwsss.apis.box_pseudo_labels import STEPS  # noqa: E402
-from mmwsss.apis.box_pseudo_labels import make_box_pseudo_labels  # noqa: E402
+from mmwsss.stages.box_pseudo_labels import STEPS  # noqa: E402
+from mmwsss.stages.box_pseudo_labels import make_box_pseudo_labels  # noqa: E402
 from mmwsss.registry import DATASETS, MODELS  # noqa: E402
 from mmwsss.utils import register_all_modules, without_pretrained  # noqa: E402
 

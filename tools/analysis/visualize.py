@@ -18,8 +18,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 from mmengine.config import DictAction
 from PIL import Image
 
-from mmwsss.apis import build_inference_dataset, load_cams, read_rgb
-from mmwsss.apis.cam_inference import image_id, load_config
+from mmwsss.stages import build_inference_dataset, load_cams, read_rgb
+from mmwsss.stages.cam_inference import image_id, load_config
 from mmwsss.datasets import voc_io
 from mmwsss.utils import InvalidInputError, exit_on_user_error
 from mmwsss.utils.atomic_io import atomic_write

@@ -60,10 +60,14 @@ class StageManifest:
         return stable_hash([self.stage, self.settings_hash, self.input_hash])
 
     def load(self) -> Optional[dict]:
+        """The manifest record, or None when absent or unreadable."""
         if not osp.isfile(self.path):
             return None
-        with open(self.path) as f:
-            return json.load(f)
+        try:
+            with open(self.path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
 
     def _matches(self, record: Optional[dict]) -> bool:
         return bool(record) and record.get(
@@ -81,21 +85,54 @@ class StageManifest:
             return 'stale'
         return 'done' if record.get('done') else 'partial'
 
+    @property
+    def outdated_dir(self) -> str:
+        """Where the outputs of an outdated run wait while it is redone."""
+        return self.stage_dir.rstrip(os.sep) + '.outdated'
+
     def begin(self) -> str:
         """Prepare the directory; returns the status found.
 
-        A stale directory is emptied (its outputs were made with other
-        settings or inputs); a partial one is kept so the stage resumes.
+        A stale directory (made with other settings or inputs) is set aside
+        as ``<stage>.outdated`` (not deleted) until :meth:`discard_outdated`
+        after the re-run passed, or :meth:`restore_outdated` when it fails;
+        a partial one is kept so the stage resumes. An outdated folder that
+        matches the current settings (a setting changed back) is restored.
         """
+        if osp.isdir(self.outdated_dir) and not osp.isdir(self.stage_dir):
+            os.replace(self.outdated_dir, self.stage_dir)
         status = self.status()
+        if status == 'stale' and osp.isdir(self.outdated_dir):
+            aside = StageManifest(self.outdated_dir, self.stage,
+                                  self.settings, self.input_hash)
+            if aside.status() == 'done':  # the setting was changed back
+                shutil.rmtree(self.stage_dir)
+                os.replace(self.outdated_dir, self.stage_dir)
+                return 'done'
         if status == 'done':
             return status
         if status == 'stale':
-            shutil.rmtree(self.stage_dir)
+            if osp.isdir(self.outdated_dir):  # an older set-aside run
+                shutil.rmtree(self.outdated_dir)
+            os.replace(self.stage_dir, self.outdated_dir)
         os.makedirs(self.stage_dir, exist_ok=True)
         if status != 'partial':
             self._write(done=False)
         return status
+
+    def discard_outdated(self) -> None:
+        """Delete the set-aside outputs once the re-run has finished."""
+        if osp.isdir(self.outdated_dir):
+            shutil.rmtree(self.outdated_dir)
+
+    def restore_outdated(self) -> bool:
+        """Put the set-aside outputs back (the re-run stopped early)."""
+        if not osp.isdir(self.outdated_dir):
+            return False
+        if osp.isdir(self.stage_dir):
+            shutil.rmtree(self.stage_dir)
+        os.replace(self.outdated_dir, self.stage_dir)
+        return True
 
     def finish(self,
                count: int,

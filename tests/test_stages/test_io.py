@@ -4,7 +4,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmwsss.apis import (atomic_write, atomic_write_json, cam_file_ok,
+from mmwsss.stages import (atomic_write, atomic_write_json, cam_file_ok,
                          load_cams, read_rgb, remove_temporaries, save_cams)
 from mmwsss.utils import InvalidInputError, MissingInputError
 

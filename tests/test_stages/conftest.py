@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from mmwsss.apis import save_cams
+from mmwsss.stages import save_cams
 from mmwsss.datasets import TOY_CLASSES, VOCClsDataset, voc_io
 
 

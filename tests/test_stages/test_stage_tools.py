@@ -13,7 +13,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmwsss.apis import make_pseudo_labels
+from mmwsss.stages import make_pseudo_labels
 from mmwsss.datasets.toy_voc import make_toy_voc
 from mmwsss.registry import MODELS
 

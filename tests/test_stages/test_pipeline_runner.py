@@ -11,8 +11,9 @@ import time
 import pytest
 from mmengine.config import Config
 
-from mmwsss.apis.pipeline_runner import PipelineRunner, render_markdown
-from mmwsss.apis.stage_manifest import StageManifest
+from mmwsss.apis import PipelineRunner
+from mmwsss.stages.report import render_markdown
+from mmwsss.stages.stage_manifest import StageManifest
 from mmwsss.utils import InvalidInputError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -37,8 +38,8 @@ def toy_cfg(root, segment=True) -> Config:
         'train_cfg.max_iters': 2,
         'train_cfg.val_interval': 2,
         'default_hooks.checkpoint.interval': 2,
-        'pipeline.cams.batch_size': 4,
-        'pipeline.pseudo.nproc': 1,
+        'stages.cams.batch_size': 4,
+        'stages.refine.nproc': 1,
     }
     seg = {
         **loader_opts('train_dataloader', root),
@@ -49,14 +50,14 @@ def toy_cfg(root, segment=True) -> Config:
         'default_hooks.checkpoint.interval': 2,
     }
     cfg.merge_from_dict(options)
-    cfg.pipeline.pseudo.refiner = dict(
+    cfg.stages.refine.refiner = dict(
         type='ThresholdRefiner', bg_threshold=0.5)
     if segment:
-        cfg.pipeline.segment.config = osp.join(
+        cfg.stages.segment.config = osp.join(
             ROOT, 'configs', 'deeplab', 'deeplabv2_r18_toy_pseudo.py')
-        cfg.pipeline.segment.cfg_options = seg
+        cfg.stages.segment.cfg_options = seg
     else:
-        cfg.pipeline.pop('segment')
+        cfg.stages.pop('segment')
     return cfg
 
 
@@ -69,23 +70,23 @@ def test_all_stages_then_cache_then_changed_setting(toy_voc, tmp_path):
     work_dir = str(tmp_path / 'run')
     report = PipelineRunner(toy_cfg(toy_voc), work_dir, 'toy').run()
     assert statuses(report) == dict(
-        train='ran', cams='ran', pseudo='ran', segment='ran')
+        train='ran', cams='ran', refine='ran', segment='ran')
     stages = report['stages']
-    assert stages['cams']['count'] == 24 and stages['pseudo']['count'] == 24
+    assert stages['cams']['count'] == 24 and stages['refine']['count'] == 24
     assert 'cam/mIoU_best' in stages['cams']['metrics']
     assert 'cam/F_best' in stages['cams']['metrics']
-    assert 'pseudo/mIoU' in stages['pseudo']['metrics']
+    assert 'pseudo/mIoU' in stages['refine']['metrics']
     assert 'single/mIoU' in stages['segment']['metrics']
     assert 'ms_flip/mIoU' in stages['segment']['metrics']
     assert 'ms_flip_crf/mIoU' in stages['segment']['metrics']
     # J&F at the CAM, pseudo-label and final stages
     assert 'cam/J&F_best' in stages['cams']['metrics']
-    assert 'pseudo/J&F' in stages['pseudo']['metrics']
+    assert 'pseudo/J&F' in stages['refine']['metrics']
     for column in ('single', 'ms_flip', 'ms_flip_crf'):
         assert f'{column}/boundary/J&F' in stages['segment']['metrics']
     assert isinstance(stages['segment']['metrics']['single/mIoU'], float)
     assert 'multi-label/mAP' in stages['train']['metrics']
-    for name in ('train', 'cams', 'pseudo', 'segment'):
+    for name in ('train', 'cams', 'refine', 'segment'):
         with open(osp.join(work_dir, name, 'manifest.json')) as f:
             manifest = json.load(f)
         assert manifest['done'] and manifest['wall_time_s'] > 0
@@ -94,20 +95,20 @@ def test_all_stages_then_cache_then_changed_setting(toy_voc, tmp_path):
     assert on_disk['versions']['torch'] and on_disk['seed'] == 0
     with open(osp.join(work_dir, 'report.md')) as f:
         assert '| cams | ran | 24 |' in f.read()
-    pngs = sorted(os.listdir(osp.join(work_dir, 'pseudo', 'pseudo')))
+    pngs = sorted(os.listdir(osp.join(work_dir, 'refine', 'pseudo')))
     assert len(pngs) == 24
 
     # unchanged: everything is skipped, results come from the manifests
     again = PipelineRunner(toy_cfg(toy_voc), work_dir, 'toy').run()
     assert set(statuses(again).values()) == {'skipped'}
-    assert again['stages']['pseudo']['metrics'] == stages['pseudo']['metrics']
+    assert again['stages']['refine']['metrics'] == stages['refine']['metrics']
 
     # a changed refiner re-runs pseudo and segment only
     cfg = toy_cfg(toy_voc)
-    cfg.pipeline.pseudo.refiner.bg_threshold = 0.3
+    cfg.stages.refine.refiner.bg_threshold = 0.3
     changed = PipelineRunner(cfg, work_dir, 'toy').run()
     assert statuses(changed) == dict(
-        train='skipped', cams='skipped', pseudo='ran', segment='ran')
+        train='skipped', cams='skipped', refine='ran', segment='ran')
 
 
 def test_manifest_states(tmp_path):
@@ -124,16 +125,28 @@ def test_manifest_states(tmp_path):
     assert manifest.status() == 'done'
     changed = StageManifest(stage_dir, 'cams', dict(a=2), 'in')
     assert changed.status() == 'stale' and changed.begin() == 'stale'
-    assert not osp.exists(osp.join(stage_dir, 'x.npz'))  # stale outputs gone
+    assert not osp.exists(osp.join(stage_dir, 'x.npz'))
+    # set aside until the re-run finishes, then discarded
+    assert osp.isfile(osp.join(stage_dir + '.outdated', 'x.npz'))
+    changed.discard_outdated()
+    assert not osp.exists(stage_dir + '.outdated')
     assert StageManifest(stage_dir, 'cams', dict(a=2), 'other').status() == \
         'stale'
     assert changed.fingerprint != manifest.fingerprint
 
 
-def test_config_without_pipeline_and_bad_stage(toy_voc, tmp_path):
+def test_config_without_stages_old_section_and_bad_stage(toy_voc, tmp_path):
     cfg = toy_cfg(toy_voc, segment=False)
+    section = cfg.pop('stages')
+    with pytest.raises(InvalidInputError, match='no `stages` section'):
+        PipelineRunner(cfg, str(tmp_path), 'x.py')
+    cfg.pipeline = dict(cams=dict(split='train'))  # the old name
+    with pytest.raises(InvalidInputError, match='called `stages` now'):
+        PipelineRunner(cfg, str(tmp_path), 'x.py')
     cfg.pop('pipeline')
-    with pytest.raises(InvalidInputError, match='pipeline'):
+    cfg.stages = section
+    cfg.stages.refine.type = 'RefinStage'
+    with pytest.raises(InvalidInputError, match='Did you mean RefineStage'):
         PipelineRunner(cfg, str(tmp_path), 'x.py')
     runner = PipelineRunner(toy_cfg(toy_voc), str(tmp_path), 'x.py')
     with pytest.raises(InvalidInputError, match='Unknown stages'):
@@ -157,7 +170,7 @@ def test_sigkill_during_cams_then_resume(toy_voc, tmp_path):
     """Kill the pipeline while it writes CAMs: the re-run resumes the stage,
     leaves no temporaries and gives the files of an uninterrupted run."""
     cfg = toy_cfg(toy_voc, segment=False)
-    cfg.pipeline.cams.batch_size = 1
+    cfg.stages.cams.batch_size = 1
     cfg_path = str(tmp_path / 'toy_pipeline.py')
     cfg.dump(cfg_path)
     tool = osp.join(ROOT, 'tools', 'run_pipeline.py')
@@ -188,18 +201,18 @@ def test_sigkill_during_cams_then_resume(toy_voc, tmp_path):
     proc.wait()
     finished = [f for f in os.listdir(cam_dir) if f.endswith('.npz')]
     assert 3 <= len(finished) < 24, 'the kill did not land mid-stage'
-    res = run(killed, ['pseudo'])
+    res = run(killed, ['refine'])
     assert res.returncode == 0, res.stderr[-2000:]
     with open(osp.join(killed, 'report.json')) as f:
         report = json.load(f)
     assert statuses(report) == dict(
-        train='skipped', cams='resumed', pseudo='ran')
+        train='skipped', cams='resumed', refine='ran')
 
     clean = str(tmp_path / 'clean')
     shutil.copytree(osp.join(killed, 'train'), osp.join(clean, 'train'))
-    res = run(clean, ['pseudo'])
+    res = run(clean, ['refine'])
     assert res.returncode == 0, res.stderr[-2000:]
-    for stage, sub in (('cams', 'cams'), ('pseudo', 'pseudo')):
+    for stage, sub in (('cams', 'cams'), ('refine', 'pseudo')):
         a = sorted(os.listdir(osp.join(killed, stage, sub)))
         b = sorted(os.listdir(osp.join(clean, stage, sub)))
         assert a == b and len(a) == 24
@@ -211,13 +224,16 @@ def test_sigkill_during_cams_then_resume(toy_voc, tmp_path):
 
 
 def test_training_stages_resume_or_start_from_load_from(tmp_path):
+    import torch
     from mmengine.config import Config
 
-    from mmwsss.apis.pipeline_runner import _resume_or_load
+    from mmwsss.stages.mmengine_run import resume_or_load
     cfg = Config(dict(work_dir=str(tmp_path), load_from='init.pth'))
-    _resume_or_load(cfg)
+    resume_or_load(cfg)
     assert cfg.resume is False and cfg.load_from == 'init.pth'
-    (tmp_path / 'iter_2.pth').write_bytes(b'x')
-    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_2.pth'))
-    _resume_or_load(cfg)
-    assert cfg.resume is True and cfg.load_from is None
+    torch.save(dict(meta=dict(iter=2)), str(tmp_path / 'iter_2.pth'))
+    (tmp_path / 'iter_4.pth').write_bytes(b'PK\x03\x04 truncated')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_4.pth'))
+    resume_or_load(cfg)  # the broken newer checkpoint is passed over
+    assert cfg.resume is True
+    assert cfg.load_from == str(tmp_path / 'iter_2.pth')

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from mmwsss.apis import evaluate_box_pseudo_labels, make_box_pseudo_labels
-from mmwsss.apis.cam_inference import build_inference_dataset
+from mmwsss.stages import evaluate_box_pseudo_labels, make_box_pseudo_labels
+from mmwsss.stages.cam_inference import build_inference_dataset
 from mmwsss.apis.pipeline_runner import PipelineRunner
 from mmwsss.datasets import voc_io
 from mmwsss.utils import InvalidInputError
@@ -125,7 +125,7 @@ def test_workers_give_the_same_labels_and_resume(bana_run, tmp_path):
 
 def test_crf_gets_the_raw_rgb_image(bana_run, tmp_path, monkeypatch):
     # §8.9: the official test code fed DenseCRF the normalised BGR tensor
-    from mmwsss.apis.io import read_rgb
+    from mmwsss.stages.io import read_rgb
     from mmwsss.refine import box_pseudo_label_generator as module
     seen = []
 

@@ -133,7 +133,8 @@ def infer_cams(cfg: ConfigType,
                batch_size: int = 1,
                num_workers: int = 0,
                device: Optional[str] = None,
-               progress: bool = True) -> dict:
+               progress: bool = True,
+               data=None) -> dict:
     """Write the CAMs of one shard of a dataset split (resumable).
 
     Rank r of W handles the ids ``r::W``. Ids whose CAM file exists and
@@ -157,6 +158,8 @@ def infer_cams(cfg: ConfigType,
         device (str, optional): default: GPU ``$LOCAL_RANK`` (else rank
             modulo the GPU count) when CUDA is available, else CPU.
         progress (bool): show a progress bar (rank 0 only). Default: True.
+        data (Dataset, optional): the dataset, already built (then
+            ``split``, ``ann_file`` and ``dataset`` are not used).
 
     Returns:
         dict: ``num_images`` (this shard), ``skipped`` (already done),
@@ -164,7 +167,7 @@ def infer_cams(cfg: ConfigType,
     """
     cfg = load_config(cfg)
     require_checkpoint(checkpoint)
-    dataset = build_inference_dataset(
+    dataset = data if data is not None else build_inference_dataset(
         cfg, split, ann_file, overrides=dataset)
     rank, world_size = resolve_shard(rank, world_size)
     mine = shard(range(len(dataset)), rank, world_size)

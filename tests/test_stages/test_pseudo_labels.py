@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from mmwsss.apis import evaluate_pseudo_labels, make_pseudo_labels, save_cams
+from mmwsss.stages import evaluate_pseudo_labels, make_pseudo_labels, save_cams
 from mmwsss.datasets import TOY_CLASSES, voc_io
 from mmwsss.utils import InvalidInputError, MissingInputError
 

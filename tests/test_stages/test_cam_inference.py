@@ -6,7 +6,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmwsss.apis import (build_inference_dataset, evaluate_cams, infer_cams,
+from mmwsss.stages import (build_inference_dataset, evaluate_cams, infer_cams,
                          resolve_shard, shard)
 from mmwsss.registry import MODELS
 from mmwsss.utils import InvalidInputError, MissingInputError

@@ -1,0 +1,123 @@
+"""BANA stage 2 as a pipeline stage: pseudo labels from boxes."""
+import os
+import os.path as osp
+
+from mmengine.config import Config
+
+from mmwsss.registry import STAGES
+
+from .base_stage import BaseStage, StageContext
+from .box_pseudo_labels import (evaluate_box_pseudo_labels,
+                                make_box_pseudo_labels)
+from .cam_inference import build_inference_dataset, image_id
+from .output_files import damaged_files, file_records, png_loads
+from .registry_check import check_type
+
+
+@STAGES.register_module()
+class BoxLabelStage(BaseStage):
+    """Y_crf in ``<name>/pseudo`` and Y_ret in ``<name>/pseudo_ret`` from a
+    box-supervised classifier (``BoxPseudoLabelGenerator``; BANA, "Background-
+    Aware Pooling and Noise-Aware Loss for Weakly-Supervised Semantic
+    Segmentation", CVPR 2021, arXiv:2104.00905), scored together with the
+    reliable region and the box-fill baseline.
+
+    Args:
+        name (str): stage name.
+        generator (dict, optional): ``BoxPseudoLabelGenerator`` arguments.
+        split (str): dataset split. Default: ``'train'``.
+        dataset (dict, optional): dataset settings to replace.
+        metric (dict, optional): ``PseudoLabelMetric`` arguments.
+        train (str): the upstream stage with the checkpoint.
+        nproc (int): worker processes (does not change the labels).
+        device (str): model device. Default: ``'cpu'``.
+    """
+
+    def __init__(self,
+                 name: str,
+                 generator: dict = None,
+                 split: str = 'train',
+                 dataset: dict = None,
+                 metric: dict = None,
+                 train: str = 'train',
+                 nproc: int = 1,
+                 device: str = 'cpu') -> None:
+        super().__init__(name)
+        self.generator = dict(generator or {})
+        self.split, self.overrides = split, dict(dataset or {})
+        self.metric = dict(metric or {})
+        self.train, self.nproc, self.device = train, nproc, device
+
+    def needs(self) -> tuple:
+        return (self.train, )
+
+    def settings(self, cfg: Config) -> dict:
+        return dict(
+            split=self.split,
+            dataset=self.overrides,
+            generator=self.generator,
+            test_dataset=cfg.test_dataloader.dataset.to_dict(),
+            metric=self.metric)
+
+    def check(self, cfg: Config) -> None:
+        check_type('TASK_UTILS',
+                   dict(type='BoxPseudoLabelGenerator', **self.generator),
+                   f'stages.{self.name}.generator')
+
+    def datasets(self, cfg: Config) -> list:
+        if not hasattr(self, '_dataset'):
+            self._dataset = build_inference_dataset(
+                cfg, self.split, overrides=self.overrides)
+        return [self._dataset]
+
+    def _names(self, cfg: Config) -> list:
+        dataset = self.datasets(cfg)[0]
+        return [
+            f'{image_id(dataset.get_data_info(i))}.png'
+            for i in range(len(dataset))
+        ]
+
+    def run(self, ctx: StageContext) -> dict:
+        out_dir, ret_dir = ctx.path('pseudo'), ctx.path('pseudo_ret')
+        summary = make_box_pseudo_labels(
+            ctx.cfg,
+            ctx.output(self.train, 'checkpoint'),
+            out_dir,
+            ret_dir,
+            split=self.split,
+            dataset=self.overrides,
+            generator=self.generator,
+            nproc=self.nproc,
+            device=self.device)
+        dataset = self.datasets(ctx.cfg)[0]
+        metrics = evaluate_box_pseudo_labels(
+            out_dir, ret_dir,
+            [dataset.get_data_info(i) for i in range(len(dataset))],
+            dataset.metainfo['classes'], self.metric,
+            self.generator.get('float32_round_trip', True))
+        metrics.update({
+            f'seconds/{step}': value
+            for step, value in summary['seconds'].items()
+        })
+        names = self._names(ctx.cfg)
+        return dict(
+            count=summary['num_images'],
+            metrics=metrics,
+            outputs=dict(
+                labels=ctx.relative(out_dir),
+                labels_ret=ctx.relative(ret_dir)),
+            files=dict(
+                pseudo=file_records(out_dir, names),
+                pseudo_ret=file_records(ret_dir, names)))
+
+    def verify(self, ctx: StageContext, record: dict) -> list:
+        names, files = self._names(ctx.cfg), record.get('files') or {}
+        bad = []
+        for folder in ('pseudo', 'pseudo_ret'):
+            bad += damaged_files(
+                ctx.path(folder), names, files.get(folder), png_loads)
+        for name in set(bad):  # redo both maps of a damaged id
+            for folder in ('pseudo', 'pseudo_ret'):
+                if osp.isfile(ctx.path(folder, name)):
+                    os.remove(ctx.path(folder, name))
+        return bad

@@ -1,0 +1,103 @@
+"""Stage 2: class activation maps of a split, scored against the GT."""
+import copy
+
+from mmengine.config import Config
+
+from mmwsss.registry import STAGES
+
+from .base_stage import BaseStage, StageContext
+from .cam_inference import (build_inference_dataset, evaluate_cams, image_id,
+                            infer_cams)
+from .io import cam_file_ok
+from .output_files import damaged_files, file_records
+from .registry_check import check_type
+
+
+@STAGES.register_module()
+class CAMStage(BaseStage):
+    """Write ``<name>/cams/<img_id>.npz`` for every image of a split with
+    the trained classifier (its ``cam_cfg``: scales, flip) and score them
+    with :class:`CAMMetric` (background-threshold sweep, fixed threshold,
+    boundary F).
+
+    Args:
+        name (str): stage name.
+        split (str): dataset split of the config's ``test_dataloader``
+            dataset. Default: ``'train'``.
+        dataset (dict, optional): dataset settings to replace, e.g.
+            ``dict(split='trainaug', seg_map_dir='SegmentationClassAug')``.
+        metric (dict, optional): ``CAMMetric`` arguments.
+        train (str): the upstream stage with the checkpoint.
+            Default: ``'train'``.
+        batch_size (int): images per forward (does not change the CAMs).
+        num_workers (int): data loading processes.
+        device (str, optional): default CUDA when available.
+    """
+
+    def __init__(self,
+                 name: str,
+                 split: str = 'train',
+                 dataset: dict = None,
+                 metric: dict = None,
+                 train: str = 'train',
+                 batch_size: int = 1,
+                 num_workers: int = 0,
+                 device: str = None) -> None:
+        super().__init__(name)
+        self.split, self.overrides = split, dict(dataset or {})
+        self.metric = dict(metric or {})
+        self.train = train
+        self.batch_size, self.num_workers = batch_size, num_workers
+        self.device = device
+
+    def needs(self) -> tuple:
+        return (self.train, )
+
+    def settings(self, cfg: Config) -> dict:
+        dataset = copy.deepcopy(cfg.test_dataloader.dataset.to_dict())
+        return dict(
+            split=self.split,
+            dataset=self.overrides,
+            test_dataset=dataset,
+            cam_cfg=cfg.model.get('cam_cfg'),
+            metric=self.metric)
+
+    def check(self, cfg: Config) -> None:
+        check_type('METRICS', dict(type='CAMMetric', **self.metric),
+                   f'stages.{self.name}.metric')
+
+    def datasets(self, cfg: Config) -> list:
+        if not hasattr(self, '_dataset'):
+            self._dataset = build_inference_dataset(
+                cfg, self.split, overrides=self.overrides)
+        return [self._dataset]
+
+    def _names(self, cfg: Config) -> list:
+        dataset = self.datasets(cfg)[0]
+        return [
+            f'{image_id(dataset.get_data_info(i))}.npz'
+            for i in range(len(dataset))
+        ]
+
+    def run(self, ctx: StageContext) -> dict:
+        out_dir = ctx.path('cams')
+        dataset = self.datasets(ctx.cfg)[0]
+        summary = infer_cams(
+            ctx.cfg,
+            ctx.output(self.train, 'checkpoint'),
+            out_dir,
+            data=dataset,
+            batch_size=self.batch_size,
+            num_workers=self.num_workers,
+            device=self.device)
+        metrics = evaluate_cams(out_dir, dataset, self.metric, progress=True)
+        return dict(
+            count=summary['num_images'],
+            metrics=metrics,
+            outputs=dict(cams=ctx.relative(out_dir)),
+            files=file_records(out_dir, self._names(ctx.cfg)))
+
+    def verify(self, ctx: StageContext, record: dict) -> list:
+        return damaged_files(
+            ctx.path('cams'), self._names(ctx.cfg), record.get('files'),
+            cam_file_ok)

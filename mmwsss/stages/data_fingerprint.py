@@ -1,0 +1,98 @@
+"""Fingerprints of the data a stage reads: ids, annotations, file contents.
+
+A stage is skipped only when its data is unchanged, so the fingerprint
+covers every data info of its datasets: the non-path fields (ids, image
+labels, boxes) as values, and each file a path field names by its content
+hash. Content hashes are cached per file under its size and modification
+time (``<work_dir>/.file_hashes.json``), so an unchanged data root costs
+one ``stat`` per file; a touched file is re-hashed and only a changed
+content changes the fingerprint. Paths themselves are not hashed: a data
+root moved or copied elsewhere with the same contents is the same data.
+"""
+import json
+import os
+import os.path as osp
+from typing import Any, Dict, Iterable
+
+import numpy as np
+
+from mmwsss.utils.atomic_io import atomic_write_json
+from mmwsss.utils.checksum import sha256_file
+
+from .stage_manifest import stable_hash
+
+
+class FileHashCache:
+    """Content hashes of files, cached under (size, mtime).
+
+    Args:
+        path (str): the JSON cache file (created on :meth:`save`).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._entries: Dict[str, list] = {}
+        self._dirty = False
+        if osp.isfile(path):
+            try:
+                with open(path) as f:
+                    self._entries = json.load(f)
+            except (OSError, ValueError):
+                self._entries = {}  # a damaged cache is only a cache
+
+    def hash(self, path: str) -> str:
+        """The SHA-256 (16 hex digits) of the file's bytes."""
+        key = osp.abspath(path)
+        stat = os.stat(key)
+        entry = self._entries.get(key)
+        if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+            return entry[2]
+        digest = sha256_file(key)[:16]
+        self._entries[key] = [stat.st_size, stat.st_mtime_ns, digest]
+        self._dirty = True
+        return digest
+
+    def save(self) -> None:
+        if self._dirty:
+            atomic_write_json(self.path, self._entries)
+            self._dirty = False
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.generic, )):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def info_fingerprint(info: dict, hashes: FileHashCache) -> list:
+    """One data info as hashable values: files by content, the rest as
+    is (sorted by key)."""
+    items = []
+    for key in sorted(info):
+        value = info[key]
+        if isinstance(value, str) and osp.isfile(value):
+            items.append([key, 'file', hashes.hash(value)])
+        elif isinstance(value, str) and (osp.sep in value):
+            items.append([key, 'missing', osp.basename(value)])
+        else:
+            items.append([key, _plain(value)])
+    return items
+
+
+def datasets_fingerprint(datasets: Iterable, hashes: FileHashCache) -> str:
+    """The fingerprint of what ``datasets`` hold (see the module doc)."""
+    parts = []
+    for dataset in datasets:
+        infos = [
+            info_fingerprint(dataset.get_data_info(i), hashes)
+            for i in range(len(dataset))
+        ]
+        parts.append([type(dataset).__name__, stable_hash(infos)])
+    hashes.save()
+    return stable_hash(parts)

@@ -1,0 +1,29 @@
+"""The pipeline report as markdown (``report.md`` beside ``report.json``)."""
+from typing import List
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f'{value:.2f}'
+    return '-' if value is None else str(value)
+
+
+def render_markdown(report: dict) -> str:
+    """A stage table (status, items, time) and one metric table."""
+    lines: List[str] = [
+        f'# Pipeline report: {report["config"]}', '',
+        f'seed: {report["seed"]}; ' + ', '.join(
+            f'{k} {v}' for k, v in report['versions'].items()), '',
+        '| stage | status | items | wall time (s) | items/s |',
+        '|---|---|---|---|---|'
+    ]
+    for name, stage in report['stages'].items():
+        lines.append(f'| {name} | {stage["status"]} | {_fmt(stage["count"])}'
+                     f' | {_fmt(stage["wall_time_s"])} | '
+                     f'{_fmt(stage["items_per_s"])} |')
+    lines += ['', '| stage | metric | value |', '|---|---|---|']
+    for name, stage in report['stages'].items():
+        for key, value in (stage.get('metrics') or {}).items():
+            if isinstance(value, (int, float)) or value is None:
+                lines.append(f'| {name} | {key} | {_fmt(value)} |')
+    return '\n'.join(lines) + '\n'

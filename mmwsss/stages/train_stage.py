@@ -1,0 +1,59 @@
+"""Stage 1: train the classifier (an ordinary mmengine run)."""
+import copy
+
+from mmengine.config import Config
+
+from mmwsss.registry import DATASETS, STAGES
+from mmwsss.utils import build_runner, check_data_root, check_pretrained
+
+from .base_stage import BaseStage, StageContext
+from .mmengine_run import (checkpoint_ok, isolate_logs, last_checkpoint,
+                           resume_or_load, training_settings, val_metrics)
+
+
+@STAGES.register_module()
+class TrainStage(BaseStage):
+    """Train the method config's model with its own ``train_dataloader``,
+    schedule and hooks in ``<work_dir>/<name>/``; resumes from the last
+    checkpoint there, otherwise starts from ``load_from``.
+
+    Outputs: ``checkpoint`` (the last one). Metrics: the last validation
+    scalars (e.g. ``multi-label/mAP``).
+    """
+
+    def settings(self, cfg: Config) -> dict:
+        settings = training_settings(cfg)
+        settings.get('model', {}).pop('cam_cfg', None)  # inference only
+        return settings
+
+    def check(self, cfg: Config) -> None:
+        check_data_root(cfg, 'train_dataloader')
+        check_pretrained(cfg)
+
+    def datasets(self, cfg: Config) -> list:
+        if not hasattr(self, '_datasets'):
+            self._datasets = [
+                DATASETS.build(copy.deepcopy(cfg[key].dataset))
+                for key in ('train_dataloader', 'val_dataloader')
+                if cfg.get(key)
+            ]
+        return self._datasets
+
+    def run(self, ctx: StageContext) -> dict:
+        cfg = copy.deepcopy(ctx.cfg)
+        cfg.pop('stages', None)
+        cfg.work_dir = ctx.stage_dir
+        resume_or_load(cfg)
+        runner = build_runner(isolate_logs(cfg, ctx.name))
+        runner.train()
+        return dict(
+            count=runner.iter * cfg.train_dataloader.batch_size,
+            metrics=val_metrics(runner),
+            outputs=dict(checkpoint=ctx.relative(last_checkpoint(
+                ctx.stage_dir))),
+            iterations=runner.iter)
+
+    def verify(self, ctx: StageContext, record: dict) -> list:
+        path = ctx.resolve((record.get('outputs') or {}).get(
+            'checkpoint', 'missing'))
+        return [] if checkpoint_ok(path) else [path]

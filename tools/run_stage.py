@@ -1,0 +1,56 @@
+"""Run one stage of a method config: the same stage object, settings and
+output layout as ``tools/run_pipeline.py``.
+
+``python tools/run_stage.py CONFIG STAGE [--work-dir DIR]``
+
+STAGE is a name in the config's ``stages`` section (e.g. ``train``,
+``cams``, ``refine``, ``box_labels``, ``segment``). The stages it needs
+must have finished in the same work dir (``work_dirs/<config stem>`` by
+default); run them first with this tool or ``tools/run_pipeline.py``. A
+finished, unchanged stage is skipped; an interrupted one resumes.
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import DictAction  # noqa: E402
+
+from mmwsss.apis import PipelineRunner  # noqa: E402
+from mmwsss.stages.report import render_markdown  # noqa: E402
+from mmwsss.utils import exit_on_user_error, load_run_config  # noqa: E402
+
+
+def parse_args(argv=None, stage=None, description=None):
+    parser = argparse.ArgumentParser(
+        description=description or __doc__.splitlines()[0])
+    parser.add_argument('config', help='method config with a stages section')
+    if stage is None:
+        parser.add_argument('stage', help='stage name in the config')
+    else:
+        parser.add_argument(
+            '--stage', default=stage, help=f'stage name (default {stage})')
+    parser.add_argument(
+        '--work-dir', help='stage root; default work_dirs/<config stem>')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value (e.g. '
+        'stages.refine.nproc=4)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None, stage=None, description=None) -> dict:
+    args = parse_args(argv, stage, description)
+    with exit_on_user_error():
+        cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
+        runner = PipelineRunner(cfg, cfg.work_dir, args.config)
+        report = runner.run([args.stage], run_upstream=False)
+        print('\n' + render_markdown(report))
+        return report
+
+
+if __name__ == '__main__':
+    main()
