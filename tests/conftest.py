@@ -7,9 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
-from mmwsss.datasets import voc_io
+from mmwsss import fileio
+from mmwsss.datasets import VOC_CLASSES
 from mmwsss.datasets.toy_voc import make_toy_voc
 from mmwsss.utils import register_all_modules
+from mmwsss.utils.atomic_io import atomic_write
 
 # Tests use tiny tensors; one thread avoids oversubscribing the 2 CI cores
 # when pytest-xdist runs two workers.
@@ -50,7 +52,7 @@ def write_voc_xml(path: str, size, objects) -> None:
         f'<difficult>{d}</difficult><bndbox><xmin>{x1}</xmin><ymin>{y1}'
         f'</ymin><xmax>{x2}</xmax><ymax>{y2}</ymax></bndbox></object>'
         for n, x1, y1, x2, y2, d in objects)
-    voc_io.atomic_write(path,
+    atomic_write(path,
                         (f'<annotation><size><width>{size[0]}</width><height>'
                          f'{size[1]}</height><depth>3</depth></size>{objs}'
                          '</annotation>').encode())
@@ -76,19 +78,19 @@ def tiny_voc(tmp_path) -> str:
     root = str(tmp_path / 'VOC2012')
     for img_id, (size, objects) in TINY_VOC.items():
         width, height = size
-        voc_io.atomic_write(
+        atomic_write(
             osp.join(root, 'JPEGImages', f'{img_id}.jpg'),
             jpeg_bytes(width, height))
         mask = np.zeros((height, width), np.uint8)
         for name, x1, y1, x2, y2, _ in objects:
-            mask[y1 - 1:y2, x1 - 1:x2] = voc_io.VOC_CLASSES.index(name) + 1
-        voc_io.save_label_png(
+            mask[y1 - 1:y2, x1 - 1:x2] = VOC_CLASSES.index(name) + 1
+        fileio.save_label_png(
             osp.join(root, 'SegmentationClass', f'{img_id}.png'), mask)
         write_voc_xml(
             osp.join(root, 'Annotations', f'{img_id}.xml'), size, objects)
     ids = list(TINY_VOC)
     split_dir = osp.join(root, 'ImageSets', 'Segmentation')
-    voc_io.atomic_write(
+    atomic_write(
         osp.join(split_dir, 'train.txt'), '\n'.join(ids[:2]).encode())
-    voc_io.atomic_write(osp.join(split_dir, 'val.txt'), ids[2].encode())
+    atomic_write(osp.join(split_dir, 'val.txt'), ids[2].encode())
     return root

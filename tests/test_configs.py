@@ -6,10 +6,10 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from helpers import ROOT
+from mmwsss.engine import without_pretrained
 from mmwsss.registry import MODELS
-from mmwsss.utils import without_pretrained
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
                          recursive=True) +

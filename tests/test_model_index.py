@@ -1,13 +1,22 @@
-"""Model-zoo metadata (STYLE.md §7): model-index.yml, the metafiles it
-imports, the configs and READMEs they name."""
+"""Model-zoo metadata (CONTRIBUTING.md, "Model zoo"): model-index.yml, the
+metafiles it imports, the configs and READMEs they name.
+
+The checks cover the shipped method folders, those whose metafile
+model-index.yml imports: a folder of one's own under configs/ (with or
+without a metafile.yaml) is left alone."""
 import glob
+import os
 import os.path as osp
+import shutil
+import uuid
 
 import pytest
 import yaml
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from helpers import ROOT
+
 CONFIGS = osp.join(ROOT, 'configs')
+HOWTO = 'see "Model zoo" in CONTRIBUTING.md'
 # configs/ folders that are not a method with a metafile: shared bases and
 # the stage-3 segmentation recipes trained on any method's pseudo labels
 NO_METAFILE = {'_base_', 'deeplab'}
@@ -25,7 +34,7 @@ def _load(path):
 def _index():
     index = _load(osp.join(ROOT, 'model-index.yml'))
     assert isinstance(index, dict) and isinstance(index.get('Import'), list), \
-        'model-index.yml needs an "Import:" list of metafiles'
+        f'model-index.yml needs an "Import:" list of metafiles ({HOWTO})'
     return index['Import']
 
 
@@ -37,25 +46,42 @@ def _abs(path):
     return osp.join(ROOT, path)
 
 
-def test_index_imports_every_metafile():
-    imports = _index()
-    assert len(imports) == len(set(imports)), 'duplicate imports'
-    for path in imports:
-        assert osp.isfile(_abs(path)), f'model-index.yml: {path} is missing'
-    found = sorted(
+def shipped_folders():
+    """Names of the method folders under configs/ that model-index.yml
+    imports a metafile of."""
+    return sorted(osp.basename(osp.dirname(path)) for path in _index())
+
+
+def unlisted_configs(folder):
+    """Configs of ``configs/<folder>/`` that its metafile does not list."""
+    meta = _load(osp.join(CONFIGS, folder, 'metafile.yaml'))
+    listed = {m['Config'] for m in meta.get('Models') or []}
+    configs = sorted(
         osp.relpath(p, ROOT)
-        for p in glob.glob(osp.join(CONFIGS, '*', 'metafile.yaml')))
-    assert sorted(imports) == found, \
-        'model-index.yml must import exactly the configs/*/metafile.yaml'
+        for p in glob.glob(osp.join(CONFIGS, folder, '*.py')))
+    return [c for c in configs if c not in listed]
 
 
-def test_every_method_folder_has_a_metafile():
-    for folder in sorted(glob.glob(osp.join(CONFIGS, '*', ''))):
-        name = osp.basename(osp.dirname(folder))
-        if name in NO_METAFILE:
-            continue
-        assert osp.isfile(osp.join(folder, 'metafile.yaml')), \
-            f'configs/{name}/ has configs but no metafile.yaml (STYLE §7)'
+def test_index_imports_metafiles_of_method_folders():
+    imports = _index()
+    assert imports, f'model-index.yml imports no metafile ({HOWTO})'
+    assert len(imports) == len(set(imports)), \
+        f'model-index.yml: duplicate imports ({HOWTO})'
+    for path in imports:
+        parts = path.split('/')
+        assert len(parts) == 3 and parts[0] == 'configs' and \
+            parts[2] == 'metafile.yaml', \
+            f'model-index.yml: {path} is not configs/<method>/metafile.yaml'
+        assert parts[1] not in NO_METAFILE, \
+            f'model-index.yml: configs/{parts[1]}/ is not a method folder'
+        assert osp.isfile(_abs(path)), \
+            f'model-index.yml: {path} is missing ({HOWTO})'
+
+
+def test_every_method_folder_has_a_readme():
+    for name in shipped_folders():
+        assert osp.isfile(osp.join(CONFIGS, name, 'README.md')), \
+            f'configs/{name}/ has a metafile but no README.md ({HOWTO})'
 
 
 def test_collections():
@@ -72,7 +98,7 @@ def test_collections():
                 'https://'), f'{path}: Paper needs Title and an https URL'
             assert osp.isfile(_abs(col['README'])), (
                 f'{path}: README {col["README"]} does not exist; every '
-                'method folder needs its README.md (STYLE §7)')
+                f'method folder needs its README.md ({HOWTO})')
             assert osp.dirname(col['README']) == osp.dirname(path)
             data = col['Metadata'].get('Training Data')
             assert isinstance(data, list) and data, \
@@ -119,16 +145,33 @@ def test_models():
     assert len(seen) == len(set(seen)), f'duplicate model names: {seen}'
 
 
-@pytest.mark.parametrize(
-    'folder', sorted(
-        osp.basename(osp.dirname(p))
-        for p in glob.glob(osp.join(CONFIGS, '*', 'metafile.yaml'))))
+@pytest.mark.parametrize('folder', shipped_folders())
 def test_every_config_is_listed(folder):
-    meta = _load(osp.join(CONFIGS, folder, 'metafile.yaml'))
-    listed = {m['Config'] for m in meta.get('Models') or []}
-    configs = sorted(
-        osp.relpath(p, ROOT)
-        for p in glob.glob(osp.join(CONFIGS, folder, '*.py')))
-    missing = [c for c in configs if c not in listed]
+    missing = unlisted_configs(folder)
     assert not missing, \
-        f'configs/{folder}/metafile.yaml does not list {missing}'
+        f'configs/{folder}/metafile.yaml does not list {missing} ({HOWTO})'
+
+
+@pytest.mark.parametrize('with_metafile', [False, True])
+def test_own_config_folder_is_left_alone(with_metafile):
+    """A folder of one's own under configs/ (not in model-index.yml) does
+    not make the model-zoo checks fail."""
+    own = osp.join(CONFIGS, f'zz_own_{uuid.uuid4().hex[:8]}')
+    name = osp.basename(own)
+    try:
+        shutil.copytree(osp.join(CONFIGS, 'baseline'), own)
+        with open(osp.join(own, 'my_gap_r38tiny_toy.py'), 'w') as f:
+            f.write("_base_ = ['./gap_r38tiny_toy.py']\n")
+        if not with_metafile:
+            for extra in ('metafile.yaml', 'README.md'):
+                os.remove(osp.join(own, extra))
+        assert name not in shipped_folders()
+        test_index_imports_metafiles_of_method_folders()
+        test_every_method_folder_has_a_readme()
+        test_collections()
+        test_models()
+        for folder in shipped_folders():
+            test_every_config_is_listed(folder)
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
+    assert not osp.exists(own)

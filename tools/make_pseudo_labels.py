@@ -6,7 +6,18 @@ The same as ``python tools/run_stage.py CONFIG refine``: the stage, its
 settings (``stages.refine`` of the config) and its output folder
 (``<work-dir>/refine/``) are those of ``tools/run_pipeline.py``.
 """
-from run_stage import main
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+
+import run_stage  # noqa: E402
+
+
+def main(argv=None) -> dict:
+    return run_stage.main(
+        argv, stage='refine', description=__doc__.splitlines()[0])
+
 
 if __name__ == '__main__':
-    main(stage='refine', description=__doc__.splitlines()[0])
+    main()

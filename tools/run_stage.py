@@ -18,8 +18,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import DictAction  # noqa: E402
 
 from mmwsss.apis import PipelineRunner  # noqa: E402
+from mmwsss.engine import load_run_config  # noqa: E402
 from mmwsss.stages.report import render_markdown  # noqa: E402
-from mmwsss.utils import exit_on_user_error, load_run_config  # noqa: E402
+from mmwsss.utils import exit_on_user_error  # noqa: E402
 
 
 def parse_args(argv=None, stage=None, description=None):

@@ -8,9 +8,17 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config, DictAction
 
-from mmwsss.utils import (MissingInputError, build_runner, check_data_root,
-                          exit_on_user_error, load_run_config,
-                          setup_cpu_distributed, use_tta)
+from mmwsss.engine import (
+    build_runner,
+    check_data_root,
+    load_run_config,
+    use_tta,
+)
+from mmwsss.utils import (
+    MissingInputError,
+    exit_on_user_error,
+    setup_cpu_distributed,
+)
 
 
 def parse_args():

@@ -10,9 +10,13 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 
-from mmwsss.utils import (build_runner, check_data_root, check_pretrained,
-                          exit_on_user_error, load_run_config,
-                          setup_cpu_distributed)
+from mmwsss.engine import (
+    build_runner,
+    check_data_root,
+    check_pretrained,
+    load_run_config,
+)
+from mmwsss.utils import exit_on_user_error, setup_cpu_distributed
 
 
 def parse_args():

@@ -13,3 +13,14 @@ load_from = None
 resume = False
 randomness = dict(seed=0)
 custom_hooks = [dict(type='FiniteLossCheckHook')]
+# Iteration-based runs everywhere: configs override only what differs
+# (checkpoint interval, max_keep_ckpts, save_best, logger interval).
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=2000,
+        max_keep_ckpts=2),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)

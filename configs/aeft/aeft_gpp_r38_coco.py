@@ -1,11 +1,10 @@
-# AEFT + GPP on MS-COCO 2014 (specs/aeft_gpp.md §5.2: seed mIoU 31.3 -> 38.5,
-# final 44.8 val). COCO settings from the supplement: t_H 0.7, t_L 0.1,
-# margin 0.1, "batch size and learning rate the same as VOC", 80 classes
-# (gate convs 160 -> 2). The number of epochs is not stated: this config
-# assumes VOC's 18 + 22 epochs over the 82,081 train2014 images
-# (18 x 10,260 + 22 x 2,565 = 241,110 iterations, poly over 40 epochs at
-# batch 8 = 410,400). Needs data/coco prepared by
-# tools/dataset_converters/coco.py.
+# AEFT + GPP on MS-COCO 2014 (ECCV 2022, KAIST-vilab/AEFT; seed mIoU 31.3 ->
+# 38.5, final 44.8 val). COCO settings from the supplement: t_H 0.7, t_L 0.1,
+# margin 0.1, "batch size and learning rate the same as VOC", 80 classes (gate
+# convs 160 -> 2). The number of epochs is not stated: this config assumes
+# VOC's 18 + 22 epochs over the 82,081 train2014 images (18 x 10,260 + 22 x
+# 2,565 = 241,110 iterations, poly over 40 epochs at batch 8 = 410,400). Needs
+# data/coco prepared by tools/dataset_converters/coco.py.
 _base_ = [
     '../_base_/models/cam_resnet38d.py', '../_base_/datasets/coco14_cls.py',
     '../_base_/schedules/poly_sgd_53k.py', '../_base_/default_runtime.py'

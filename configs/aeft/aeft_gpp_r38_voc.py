@@ -1,11 +1,11 @@
-# AEFT + GPP on PASCAL VOC 2012 (specs/aeft_gpp.md; 56.0 seed mIoU on VOC
-# train in the paper, 56.2 for the released checkpoint). The official
+# AEFT + GPP on PASCAL VOC 2012 (ECCV 2022, KAIST-vilab/AEFT; 56.0 seed mIoU on
+# VOC train in the paper, 56.2 for the released checkpoint). The official
 # schedule: 18 epochs of GPP classification at batch 8 (23,796 iterations),
-# then 22 epochs of AEFT at batch 32 (7,260 iterations; AEFTSwitchHook
-# rebuilds the loader), the classification loss on the first 8 images of
-# each 32 (G4). Poly decay over 52,880 iterations although training stops at
-# 31,056, so the lr ends near 0.45 x 0.01 (G2). SGD momentum 5e-4 as the
-# official optimiser effectively uses (G1; the textbook value is 0.9).
+# then 22 epochs of AEFT at batch 32 (7,260 iterations; AEFTSwitchHook rebuilds
+# the loader), the classification loss on the first 8 images of each 32. Poly
+# decay over 52,880 iterations although training stops at 31,056, so the lr
+# ends near 0.45 x 0.01. SGD momentum 5e-4 as the official optimiser
+# effectively uses (the textbook value is 0.9).
 #   python tools/train.py configs/aeft/aeft_gpp_r38_voc.py
 #   python tools/run_pipeline.py configs/aeft/aeft_gpp_r38_voc.py
 # Paper-variant switches: cls_batch_size=None (classification on the whole

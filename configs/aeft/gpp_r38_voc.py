@@ -1,4 +1,4 @@
-# GPP only (AEFT §2, the "GPP" row: 54.2 seed mIoU on VOC train): ResNet-38d
+# GPP only (AEFT's GPP, the "GPP" row: 54.2 seed mIoU on VOC train): ResNet-38d
 # + gated pyramid pooling head trained with the multi-label loss for AEFT's
 # full planned schedule, 40 epochs at batch 8 (52,880 iterations, the
 # official poly max_step). Needs data/VOCdevkit/VOC2012 with
@@ -21,7 +21,7 @@ model = dict(
         in_channels=4096,
         hidden_channels=256,
         pyramid=(2, 4, 8, 16)))
-# Model selection as the official code (G13): multi-scale CAMs of VOC train
+# Model selection as the official code: multi-scale CAMs of VOC train
 # (1,464 images with ground truth) scored by seed mIoU over background
 # scores 0.10-0.29 every 1,322 iterations (one epoch at batch 8), best kept.
 # Point the dataset at split='val' for a selection that does not look at
@@ -38,8 +38,8 @@ default_hooks = dict(
         interval=1322, max_keep_ckpts=2, save_best='cam/mIoU_best',
         rule='greater'))
 # tools/run_pipeline.py: CAMs of trainaug (4 scales x flip), DenseCRF pseudo
-# labels (AEFT §1.4 kernels, the high background power of its affinity
-# labels; the AffinityNet random walk of §1.5 replaces this refiner when it
+# labels (AEFT's CRF kernels, the high background power of its affinity
+# labels; AEFT's AffinityNet random walk replaces this refiner when it
 # lands), then DeepLab-V2 on them. The CAM and pseudo-label mIoU here are
 # over trainaug against SegmentationClassAug; the paper's seed numbers are
 # over train (1,464): python tools/infer_cams.py CONFIG CKPT --split train.

@@ -1,7 +1,8 @@
-# GPP (AEFT §2) on the embedded toy VOC: the GAP toy baseline with the GAP
-# head replaced by the gated pyramid pooling head, same data, schedule and
-# pipeline. Generate the data first: python tools/misc/make_toy_voc.py
-# --out data/toyvoc; then python tools/run_pipeline.py THIS_CONFIG.
+# GPP (AEFT's gated pyramid pooling) on the embedded toy VOC: the GAP toy
+# baseline with the GAP head replaced by the gated pyramid pooling head, same
+# data, schedule and pipeline. Generate the data first: python
+# tools/misc/make_toy_voc.py --out data/toyvoc; then python
+# tools/run_pipeline.py THIS_CONFIG.
 _base_ = ['../baseline/gap_r38tiny_toy.py']
 model = dict(
     head=dict(

@@ -13,9 +13,10 @@
 # pseudo (BANA stage 2: Y_crf and Y_ret from the boxes, official settings,
 # 2 worker processes) -> segment (bana_deeplabv2_r18_toy.py, NAL).
 _base_ = [
-    '../_base_/models/cam_resnet38d.py', '../_base_/default_runtime.py'
+    '../_base_/models/cam_resnet38d.py',
+    '../_base_/schedules/toy_adamw_cosine_1k.py',
+    '../_base_/default_runtime.py'
 ]
-max_iters = 1000
 model = dict(
     type='BANAClassifier',
     data_preprocessor=dict(num_classes=6),
@@ -99,31 +100,7 @@ val_evaluator = [
     dict(type='BoxAccuracy')
 ]
 test_evaluator = val_evaluator
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=3e-3, weight_decay=1e-4))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, begin=0, end=50, by_epoch=False),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_iters - 50,
-        begin=50,
-        end=max_iters,
-        by_epoch=False)
-]
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=500,
-        max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-)
+default_hooks = dict(checkpoint=dict(interval=500))
 stages = dict(
     train=dict(type='TrainStage'),
     cams=dict(

@@ -1,4 +1,5 @@
-# BANA stage 3 (Oh et al., CVPR 2021; specs/bana.md §5): DeepLab-V1
+# BANA stage 3 (Oh et al., CVPR 2021, arXiv:2104.00905; official code
+# github.com/cvlab-yonsei/BANA): DeepLab-V1
 # LargeFOV (VGG-16, output stride 8) with a cosine classifier (τ = 20)
 # trained with the noise-aware loss on VOC 2012 train_aug, using the two
 # pseudo labels of stage 2: Y_crf (<pseudo_label_dir>/<id>.png) and Y_ret
@@ -9,7 +10,7 @@
 #                  (Y_ret is read from DIR/../pseudo_ret)
 #   val (1 scale): python tools/test.py CONFIG CKPT
 #   ms+flip+CRF:   python tools/test.py CONFIG CKPT --tta
-# Ablations (§5.6) via --cfg-options: model.decode_head.loss_decode.mode=
+# Ablations (supplement) via --cfg-options: model.decode_head.loss_decode.mode=
 # baseline | er | bs; model.decode_head.classifier=dot (DP classifier).
 # CE on Y_crf alone: a derived config with loss_decode=dict(_delete_=True,
 # type='CrossEntropyLoss', avg_non_ignore=True); CE on Y_ret alone: the
@@ -20,8 +21,8 @@ _base_ = [
 ]
 # Caffe VGG-16 ImageNet weights in DeepLab's "vgg16_20M" init model (fc6/fc7
 # reduced to 1024 channels), converted to VGG16LargeFOV's Caffe-style keys
-# (conv1_1 ... fc7) and loaded non-strictly (§3.2). Not distributed with
-# BANA (§8.10); convert DeepLab's init.caffemodel with
+# (conv1_1 ... fc7) and loaded non-strictly. Not distributed with
+# BANA; convert DeepLab's init.caffemodel with
 # tools/model_converters/deeplab_caffe.py --arch vgg16. Nothing is
 # downloaded.
 pretrained = 'pretrained/vgg16_20M_deeplab.pth'
@@ -30,7 +31,7 @@ pretrained_hint = (
     'tools/model_converters/deeplab_caffe.py --arch vgg16 init.caffemodel '
     'pretrained/vgg16_20M_deeplab.pth')
 crop_size = (321, 321)
-# Caffe normalisation (§3.1 step 6): BGR order (as loaded), mean subtracted,
+# Caffe normalisation: BGR order (as loaded), mean subtracted,
 # no std; pads are 0 after normalisation (the mean colour) and 255 labels.
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -66,7 +67,7 @@ model = dict(
             detach_sigma=False)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
-# Data (§5.1): scale 0.5-1.5 (VOC's long side is 500 px, so a keep-ratio
+# Data: scale 0.5-1.5 (VOC's long side is 500 px, so a keep-ratio
 # (500, 500) scale x [0.5, 1.5] rescales the original image), crop 321 (the
 # data preprocessor pads smaller crops bottom/right, BANA pads centred),
 # flip, jitter (0.5, 0.5, 0.5, 0) in BANA's order. Both pseudo labels go
@@ -97,10 +98,10 @@ train_dataloader = dict(
         data_prefix=dict(seg_map_path=pseudo_label_dir),
         ret_dir='pseudo_ret',
         pipeline=train_pipeline))
-# Test (§5.5): scales (1.0, 0.5, 0.75, 1.5) x flip, then DenseCRF
+# Test: scales (1.0, 0.5, 0.75, 1.5) x flip, then DenseCRF
 # (w_bi, θ_α, θ_β, w_g, θ_γ) = (4, 121, 5, 3, 3), 10 iterations, on the raw
 # RGB image (BANA's code feeds the Caffe-normalised BGR tensor cast to
-# uint8, §8.9; we do not copy that bug). BANA averages the cosine scores of
+# uint8; we do not copy that bug). BANA averages the cosine scores of
 # the 8 views and takes softmax(20 · mean): CRFSegTTAModel(merge='logits').
 img_ratios = [1.0, 0.5, 0.75, 1.5]
 tta_pipeline = [
@@ -120,7 +121,7 @@ tta_pipeline = [
 ]
 tta_model = dict(
     type='CRFSegTTAModel',
-    merge='logits',  # average the cosine scores, then softmax (§5.5)
+    merge='logits',  # average the cosine scores, then softmax (BANA)
     crf=dict(
         n_iter=10,
         bilateral_compat=4,
@@ -128,7 +129,7 @@ tta_model = dict(
         bilateral_srgb=5,
         gaussian_compat=3,
         gaussian_sxy=3))
-# Optimisation (§5.4, §3.8): SGD momentum 0.9, wd 5e-4, lr 1e-3 with poly
+# Optimisation: SGD momentum 0.9, wd 5e-4, lr 1e-3 with poly
 # 0.9 over 23,805 iterations; pretrained weights x1, pretrained biases x2
 # without decay, the new classifier (decode_head.conv_seg, bias-free) x10.
 max_iters = 23805

@@ -1,4 +1,5 @@
-# BANA stage 3 (Oh et al., CVPR 2021; specs/bana.md §5): DeepLab-V2
+# BANA stage 3 (Oh et al., CVPR 2021, arXiv:2104.00905; official code
+# github.com/cvlab-yonsei/BANA): DeepLab-V2
 # (ResNet-101, output stride 8) whose ASPP branches (four bias-free 3x3
 # convs 2048 -> 256, dilations 6/12/18/24) are summed, passed through ReLU
 # and classified by a cosine classifier (τ = 20), trained with the
@@ -6,7 +7,7 @@
 # and Y_ret (pseudo_ret/ beside it). Paper: 74.6 val mIoU from MS-COCO
 # pretraining, 70.9 from ImageNet (ms + flip + CRF). BANA ships only the
 # config of this model (BANA:configs/stage3_res.yml), no training script
-# (§8.10); τ = 20 and 21 classes fill the keys it lacks.
+# in the official code; τ = 20 and 21 classes fill the keys it lacks.
 #   train:        python tools/train.py configs/bana/bana_deeplabv2_r101_voc.py
 #   ms+flip+CRF:  python tools/test.py CONFIG CKPT --tta
 _base_ = [
@@ -26,7 +27,7 @@ pretrained_hint = (
     'tools/model_converters/deeplab_caffe.py --arch resnet101 '
     'init.caffemodel pretrained/deeplabv2_r101_coco_caffe.pth')
 crop_size = (321, 321)
-# BatchNorm (§8.15): BANA's ResNet uses BN momentum 0.999 in PyTorch's
+# BatchNorm: BANA's ResNet uses BN momentum 0.999 in PyTorch's
 # convention (running statistics ~ the last batch) with FREEZE_BN False. We
 # freeze BN instead (eval-mode statistics from the pretrained model, no
 # affine updates; the base's norm_cfg requires_grad=False, norm_eval=True),
@@ -58,7 +59,7 @@ model = dict(
             lam=0.1,
             temperature=20.0,
             detach_sigma=False)))
-# Data (§5.1): as DeepLab-V1 (scale 0.5-1.5, crop 321, flip, BANA's colour
+# Data: as DeepLab-V1 (scale 0.5-1.5, crop 321, flip, BANA's colour
 # jitter), batch 10; both pseudo labels transformed together.
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -84,8 +85,9 @@ train_dataloader = dict(
         data_prefix=dict(seg_map_path=pseudo_label_dir),
         ret_dir='pseudo_ret',
         pipeline=train_pipeline))
-# Test (§5.5): scales (1.0, 0.5, 0.75, 1.5) x flip + DenseCRF
-# (4, 67, 3, 3, 1), 10 iterations, on the raw RGB image (§8.9).
+# Test: scales (1.0, 0.5, 0.75, 1.5) x flip + DenseCRF
+# (4, 67, 3, 3, 1), 10 iterations, on the raw RGB image (not the
+# official code's uint8 cast of the Caffe-normalised BGR tensor).
 img_ratios = [1.0, 0.5, 0.75, 1.5]
 tta_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -103,7 +105,7 @@ tta_pipeline = [
         ])
 ]
 tta_model = dict(
-    merge='logits',  # average the cosine scores, then softmax (§5.5)
+    merge='logits',  # average the cosine scores, then softmax (BANA)
     crf=dict(
         n_iter=10,
         bilateral_compat=4,
@@ -111,7 +113,7 @@ tta_model = dict(
         bilateral_srgb=3,
         gaussian_compat=3,
         gaussian_sxy=1))
-# Optimisation (§5.4): lr 2.5e-4, poly 0.9, 20,000 iterations, momentum
+# Optimisation: lr 2.5e-4, poly 0.9, 20,000 iterations, momentum
 # 0.9, wd 5e-4, backbone x1 and head (ASPP + classifier) x10: the schedule
 # base, poly_sgd_20k.py.
 randomness = dict(seed=13)

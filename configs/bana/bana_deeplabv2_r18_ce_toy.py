@@ -1,8 +1,9 @@
-# Ablation of bana_deeplabv2_r18_toy.py (spec §7 "CE on Y_crf"): the same
+# Ablation of bana_deeplabv2_r18_toy.py (paper row "CE on Y_crf"): the same
 # toy DeepLab-V2 with the cosine classifier (τ = 20), trained with plain
 # cross-entropy on every Y_crf pixel instead of the noise-aware loss; Y_ret
 # is not read.
-#   python tools/run_pipeline.py configs/bana/bana_bap_r38tinypre_toy.py \
+#   python tools/run_pipeline.py \
+#     configs/bana/bana_bap_r38tiny_pretrained_toy.py \
 #     --cfg-options \
 #     pipeline.segment.config=configs/bana/bana_deeplabv2_r18_ce_toy.py
 _base_ = ['./bana_deeplabv2_r18_toy.py']

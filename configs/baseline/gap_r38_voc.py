@@ -8,3 +8,5 @@ _base_ = [
     '../_base_/schedules/poly_sgd_53k.py', '../_base_/default_runtime.py'
 ]
 randomness = dict(seed=5137)
+default_hooks = dict(
+    checkpoint=dict(interval=5000, max_keep_ckpts=3))

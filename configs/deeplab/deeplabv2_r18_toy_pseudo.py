@@ -54,13 +54,5 @@ train_cfg = dict(
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook',
-        by_epoch=False,
-        interval=max_iters,
-        max_keep_ckpts=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-)
+    logger=dict(interval=100),
+    checkpoint=dict(interval=max_iters, max_keep_ckpts=1))

@@ -1,4 +1,4 @@
-# SEAM + ISL + FSL on MS-COCO 2014 (specs/isl_fsl.md §1.2, §2.6): the VOC
+# SEAM + ISL + FSL on MS-COCO 2014 (arvijj/hfpl COCO settings): the VOC
 # recipe of seam_isl_fsl_r38_voc.py with 80 foreground classes (81-channel
 # fc8) and FSL weight 0.2; ISL unchanged (λ 0.2, S 10: GAP,1 0.4, ISL 0.1,
 # GAP,2 0.5). The COCO CAM schedule is not in our sources: this config
@@ -99,17 +99,7 @@ train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook',
-        by_epoch=False,
-        interval=10260,
-        max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-)
+default_hooks = dict(checkpoint=dict(interval=10260))
 randomness = dict(seed=1)
 # CAMs and pseudo labels of train2014 (hfpl: AffinityNet + random walk; a
 # DenseCRF stand-in with the low background power here). No COCO

@@ -1,6 +1,6 @@
 # SEAM + ISL + FSL (Jonnarth et al., WACV 2024) on PASCAL VOC 2012: the
 # SEAM recipe of seam_r38_voc.py plus the two plug-in losses on view 1's raw
-# foreground score maps (specs/isl_fsl.md §1.0-1.2, hfpl defaults):
+# foreground score maps (arvijj/hfpl defaults):
 # ISL λ = 0.2, S = 10; FSL weight 1.0, μ = 2.5, σ = 5, untruncated.
 # ISL mixing: the official full-resolution term is (1 - λ)·L_GAP,1 + λ·ISL
 # inside SEAM's ½ average, i.e. effective weights L_GAP,1 0.4, ISL 0.1,
@@ -18,6 +18,6 @@ model = dict(
         dict(type='FeatureSimilarityLoss', loss_weight=1.0, mu=2.5, sigma=5.0)
     ])
 # hfpl builds its AffinityNet labels from CRFs with background powers 1 and
-# 24 because ISL/FSL move the best CAM threshold (§6.10); this single-CRF
+# 24 because ISL/FSL move the best CAM threshold; this single-CRF
 # stand-in uses the low power.
 stages = dict(refine=dict(refiner=dict(bg_power=1.0)))

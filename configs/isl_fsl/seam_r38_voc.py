@@ -1,10 +1,10 @@
 # SEAM (Wang et al., CVPR 2020) on PASCAL VOC 2012 trainaug, the CAM stage
 # exactly as the ISL/FSL code runs it (arvijj/hfpl train_cam_voc.py,
-# specs/isl_fsl.md §2.1): ResNet-38d + 21-channel fc8 (background first,
+# WACV 2024): ResNet-38d + 21-channel fc8 (background first,
 # Dropout2d 0.5) + PCM, two views (448 crop and its x0.3 copy), batch 8,
 # 8 epochs = (10582 // 8) * 8 = 10,576 iterations, SGD lr 0.01 poly(0.9),
 # new layers (fc8, PCM) at 10x lr, seed 1. Momentum 5e-4: the official
-# PolyOptimizer passes the weight decay into SGD's momentum slot (§6.9); set
+# PolyOptimizer passes the weight decay into SGD's momentum slot; set
 # 0.9 for the textbook optimiser. Needs data/VOCdevkit/VOC2012 with
 # SegmentationClassAug (tools/dataset_converters/voc_aug.py) and
 # pretrained/resnet38d_imagenet.pth
@@ -34,7 +34,7 @@ model = dict(
     er_weight=1.0,
     ecr_weight=1.0,
     ecr_top_ratio=0.2,
-    # §2.2: cam_rv, scales {0.5, 1, 1.5, 2} x flip (bicubic), summed, then
+    # inference: cam_rv, scales {0.5, 1, 1.5, 2} x flip (bicubic), summed, then
     # per-class min-max normalisation
     cam_source='cam_rv',
     cam_cfg=dict(
@@ -42,7 +42,7 @@ model = dict(
         flip=True,
         resize_mode='bicubic',
         normalize='minmax'))
-# §2.1 augmentation: long side uniform in [448, 768] (bicubic), flip,
+# Augmentation: long side uniform in [448, 768] (bicubic), flip,
 # colour jitter 0.3/0.3/0.3/0.1 (always), 448 crop padded with the mean
 # (zero after normalisation).
 train_pipeline = [
@@ -70,7 +70,7 @@ train_pipeline = [
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 # no checkpoint selection in the official code (final weights only): score
 # the CAMs once, at the end, on VOC train (1,464 masks) — J over background
-# scores 0.00-0.59 (§2.3) and the contour F at SEAM's fixed 0.25
+# scores 0.00-0.59 and the contour F at SEAM's fixed 0.25
 val_dataloader = dict(
     batch_size=1, dataset=dict(split='train', label_source='seg'))
 test_dataloader = val_dataloader
@@ -105,20 +105,12 @@ train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=1322,
-        max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-)
+default_hooks = dict(checkpoint=dict(interval=1322))
 randomness = dict(seed=1)
 # tools/run_pipeline.py: CAMs of trainaug (4 scales x flip), pseudo labels
 # from a DenseCRF with SEAM's background power 4 (hfpl's AffinityNet +
-# random walk, §2.4-2.5, is not in the toolbox yet: a stand-in), then
-# DeepLab-V2 on them (hfpl: DeepLab-v1 on ResNet-38, §2.6).
+# random walk is not in the toolbox yet: a stand-in), then
+# DeepLab-V2 on them (hfpl: DeepLab-v1 on ResNet-38).
 trainaug = dict(
     split='trainaug', label_source='file', seg_map_dir='SegmentationClassAug')
 stages = dict(

@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 from mmengine.logging import print_log
+from mmengine.registry import init_default_scope
 
 from mmwsss.registry import STAGES
 from mmwsss.stages.base_stage import BaseStage, StageContext
@@ -106,6 +107,7 @@ class PipelineRunner:
         self.cfg = cfg
         self.work_dir = work_dir
         self.config_path = config_path
+        init_default_scope(cfg.get('default_scope', 'mmwsss'))
         self.stages = build_stages(cfg, config_path)
         self.fingerprints: Dict[str, str] = {}
         self.results: Dict[str, dict] = {}

@@ -1,14 +1,14 @@
 from .coco_cls_dataset import COCO_CAT_IDS, COCO_CLASSES, COCOClsDataset
+from .data_checks import drop_or_raise_empty, verify_images
 from .pseudo_label_seg_dataset import PseudoLabelSegDataset
 from .toy_voc import TOY_CLASSES, make_toy_voc, render_toy_sample
 from .transforms import *  # noqa: F401,F403
 from .voc_box_dataset import VOCBoxDataset
-from .voc_cls_dataset import VOCClsDataset
-from .voc_io import VOC_CLASSES, verify_images, voc_palette
+from .voc_cls_dataset import VOC_CLASSES, VOCClsDataset
 
 __all__ = [
     'VOCClsDataset', 'VOCBoxDataset', 'COCOClsDataset',
     'PseudoLabelSegDataset', 'TOY_CLASSES', 'make_toy_voc',
     'render_toy_sample', 'VOC_CLASSES', 'COCO_CAT_IDS', 'COCO_CLASSES',
-    'voc_palette', 'verify_images'
+    'verify_images', 'drop_or_raise_empty'
 ]

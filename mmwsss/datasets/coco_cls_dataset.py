@@ -6,10 +6,10 @@ from typing import Dict, List, Optional
 
 from mmpretrain.datasets import MultiLabelDataset
 
+from mmwsss import fileio
 from mmwsss.registry import DATASETS
 from mmwsss.utils import InvalidInputError
-
-from . import voc_io
+from .data_checks import drop_or_raise_empty, verify_images
 
 # The 80 COCO category ids in ascending order; label i <-> COCO_CAT_IDS[i].
 COCO_CAT_IDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19,
@@ -47,7 +47,7 @@ def load_coco_instances(path: str) -> dict:
     Returns:
         dict: the json with ``images``, ``annotations`` and ``categories``.
     """
-    voc_io.require_file(path, 'COCO instances json', voc_io.COCO_HINT)
+    fileio.require_file(path, 'COCO instances json', fileio.COCO_HINT)
     try:
         with open(path, encoding='utf-8') as f:
             coco = json.load(f)
@@ -59,7 +59,7 @@ def load_coco_instances(path: str) -> dict:
     if missing:
         raise InvalidInputError(
             f'COCO instances json {path} lacks {sorted(missing)}; it is not '
-            'an instances_*.json file. ' + voc_io.COCO_HINT)
+            'an instances_*.json file. ' + fileio.COCO_HINT)
     for ann in coco['annotations']:
         if ann.get('category_id') not in COCO_CAT_TO_LABEL:
             raise InvalidInputError(
@@ -114,7 +114,7 @@ class COCOClsDataset(MultiLabelDataset):
                  verify_images: bool = False,
                  data_prefix: Optional[dict] = None,
                  **kwargs) -> None:
-        voc_io.require_dir(data_root, 'Data root', voc_io.COCO_HINT)
+        fileio.require_dir(data_root, 'Data root', fileio.COCO_HINT)
         self.skip_crowd = skip_crowd
         self.drop_empty = drop_empty
         self.seg_map_dir = (
@@ -129,8 +129,8 @@ class COCOClsDataset(MultiLabelDataset):
     def load_data_list(self) -> List[dict]:
         """Collect the labels of every image from ``ann_file``."""
         if self.ann_file.endswith('.txt'):
-            table = voc_io.read_cls_labels(self.ann_file, len(COCO_CLASSES),
-                                           voc_io.COCO_HINT)
+            table = fileio.read_cls_labels(self.ann_file, len(COCO_CLASSES),
+                                           fileio.COCO_HINT)
             data_list = [
                 dict(
                     img_path=osp.join(self.img_prefix, f'{stem}.jpg'),
@@ -144,10 +144,10 @@ class COCOClsDataset(MultiLabelDataset):
                 seg_path = osp.join(self.seg_map_dir, info['img_id'] + '.png')
                 if osp.isfile(seg_path):
                     info['seg_map_path'] = seg_path
-        data_list = voc_io.drop_or_raise_empty(data_list, self.drop_empty,
+        data_list = drop_or_raise_empty(data_list, self.drop_empty,
                                                self.ann_file)
         if self.verify_images:
-            voc_io.verify_images(data_list, len(COCO_CLASSES))
+            verify_images(data_list, len(COCO_CLASSES))
         return data_list
 
     def _from_json(self) -> List[dict]:

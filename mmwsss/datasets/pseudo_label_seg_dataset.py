@@ -4,10 +4,10 @@ from typing import List, Optional, Sequence
 
 from mmseg.datasets import BaseSegDataset, PascalVOCDataset
 
+from mmwsss import fileio
 from mmwsss.registry import DATASETS
 from mmwsss.utils import MissingInputError
-
-from . import voc_io
+from .data_checks import verify_images
 
 _RUN_STAGES = ('Run stages 2-4 first: `python tools/run_pipeline.py CONFIG` '
                '(or `python tools/make_pseudo_labels.py ...`), which write '
@@ -41,7 +41,7 @@ class PseudoLabelSegDataset(BaseSegDataset):
         verify_images (bool): decode every image and pseudo label at load
             time and check their sizes. Default: False.
         ret_dir (str, optional): folder of BANA's second pseudo label Y_ret
-            (``<ret_dir>/<id><seg_map_suffix>``, specs/bana.md §4.6-4.7),
+            (``<ret_dir>/<id><seg_map_suffix>``, the retrieval labels),
             added to each data info as ``ret_map_path`` for
             ``LoadPseudoLabelPair``. A relative folder lies beside the
             pseudo-label folder (``'pseudo_ret'`` next to ``pseudo/``, so
@@ -70,10 +70,10 @@ class PseudoLabelSegDataset(BaseSegDataset):
                  ret_dir: Optional[str] = None,
                  **kwargs) -> None:
         if data_root is not None:
-            voc_io.require_dir(data_root, 'Data root', voc_io.VOC_HINT)
+            fileio.require_dir(data_root, 'Data root', fileio.VOC_HINT)
         metainfo = dict(metainfo or {})
         if 'classes' in metainfo and 'palette' not in metainfo:
-            metainfo['palette'] = voc_io.voc_palette(len(
+            metainfo['palette'] = fileio.voc_palette(len(
                 metainfo['classes'])).tolist()
         self.verify_images = verify_images
         self.ret_dir = ret_dir
@@ -95,7 +95,7 @@ class PseudoLabelSegDataset(BaseSegDataset):
 
     def load_data_list(self) -> List[dict]:
         """Read the id list and check that every pseudo label exists."""
-        voc_io.require_file(self.ann_file, 'Split file', voc_io.VOC_HINT)
+        fileio.require_file(self.ann_file, 'Split file', fileio.VOC_HINT)
         pseudo_dir = self.data_prefix.get('seg_map_path')
         if not pseudo_dir or not osp.isdir(pseudo_dir):
             raise MissingInputError(
@@ -113,9 +113,9 @@ class PseudoLabelSegDataset(BaseSegDataset):
         if self.ret_dir is not None:
             self._add_ret_maps(data_list, pseudo_dir)
         if self.verify_images:
-            voc_io.verify_images(data_list, len(self.metainfo['classes']) - 1)
+            verify_images(data_list, len(self.metainfo['classes']) - 1)
             if self.ret_dir is not None:
-                voc_io.verify_images(
+                verify_images(
                     [
                         dict(
                             img_path=info['img_path'],

@@ -3,7 +3,7 @@
 Six shape classes (:data:`TOY_CLASSES`), 1-3 objects per image with random
 size, rotation, colour and a low-contrast texture, so that only the shape
 tells the class; a smooth background with light clutter (small blobs and
-thin lines). See ``/work/shared/TOY_NOTES.md`` for why these settings.
+thin lines).
 
 Layout written by :func:`make_toy_voc` (ids ``toy_000000``, ...; the first
 ``num_train`` ids are train, the rest val)::
@@ -30,9 +30,9 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 from PIL import Image
 
+from mmwsss import fileio
 from mmwsss.utils import InvalidInputError
-
-from . import voc_io
+from mmwsss.utils.atomic_io import atomic_write
 
 TOY_CLASSES = ('disc', 'square', 'triangle', 'cross', 'ring', 'star')
 TOY_VERSION = 1  # bump when the rendering changes, so caches regenerate
@@ -194,7 +194,7 @@ def render_toy_sample(
                                or xs.max() == size - 1
                                or ys.max() == size - 1)))
     if boundary:
-        seg[_boundary(seg)] = voc_io.IGNORE_INDEX
+        seg[_boundary(seg)] = fileio.IGNORE_INDEX
     return (np.clip(img, 0, 255).round().astype(np.uint8),
             seg.astype(np.uint8), objects)
 
@@ -228,7 +228,7 @@ def _jpeg(img: np.ndarray) -> bytes:
 
 def _write_once(path: str, data: bytes, resume: bool) -> None:
     if not (resume and osp.isfile(path)):
-        voc_io.atomic_write(path, data)
+        atomic_write(path, data)
 
 
 def _read_manifest(path: str) -> dict:
@@ -298,7 +298,7 @@ def make_toy_voc(out_dir: str,
             'output folder.')
     resume = same and not overwrite
     os.makedirs(out_dir, exist_ok=True)
-    voc_io.atomic_write(manifest_path,
+    atomic_write(manifest_path,
                         json.dumps(dict(args=args, complete=False)).encode())
     ids = [f'toy_{i:06d}' for i in range(num_train + num_val)]
     cls_labels = {}
@@ -312,7 +312,7 @@ def make_toy_voc(out_dir: str,
             resume)
         _write_once(
             osp.join(out_dir, 'SegmentationClass', f'{img_id}.png'),
-            voc_io.encode_label_png(seg), resume)
+            fileio.encode_label_png(seg), resume)
         _write_once(
             osp.join(out_dir, 'Annotations', f'{img_id}.xml'),
             _xml(img_id, size, objects).encode(), resume)
@@ -321,15 +321,15 @@ def make_toy_voc(out_dir: str,
     split_dir = osp.join(out_dir, 'ImageSets', 'Segmentation')
     for split, split_ids in (('train', ids[:num_train]), ('val',
                                                           ids[num_train:])):
-        voc_io.atomic_write(
+        atomic_write(
             osp.join(split_dir, f'{split}.txt'),
             ''.join(f'{i}\n' for i in split_ids).encode())
-    voc_io.atomic_write(
+    atomic_write(
         osp.join(out_dir, 'cls_labels.txt'),
-        voc_io.format_cls_labels(cls_labels).encode())
-    voc_io.atomic_write(
+        fileio.format_cls_labels(cls_labels).encode())
+    atomic_write(
         osp.join(out_dir, 'classes.txt'),
         ''.join(f'{c}\n' for c in TOY_CLASSES).encode())
-    voc_io.atomic_write(manifest_path,
+    atomic_write(manifest_path,
                         json.dumps(dict(args=args, complete=True)).encode())
     return out_dir

@@ -5,9 +5,10 @@ from typing import List, Optional
 import numpy as np
 from mmpretrain.datasets import MultiLabelDataset
 
+from mmwsss import fileio
 from mmwsss.registry import DATASETS
-
-from . import voc_io
+from .data_checks import drop_or_raise_empty, verify_images
+from .voc_cls_dataset import VOC_CLASSES
 
 
 @DATASETS.register_module()
@@ -16,8 +17,8 @@ class VOCBoxDataset(MultiLabelDataset):
 
     Each data info holds ``img_path``, ``img_id``, ``width``/``height`` (from
     the XML ``<size>``), ``gt_bboxes`` float32 (N, 4) x1, y1, x2, y2 exactly
-    as written in the XML (VOC's 1-based integers, no -1 shift; BANA spec
-    §6.1), ``gt_bboxes_labels`` int64 (N,) 0-based foreground indices,
+    as written in the XML (VOC's 1-based integers, no -1 shift, as the official
+    BANA code), ``gt_bboxes_labels`` int64 (N,) 0-based foreground indices,
     ``gt_difficult`` and ``gt_truncated`` bool (N,), ``gt_label`` (the sorted
     unique box labels) and ``seg_map_path`` when that PNG exists.
 
@@ -42,7 +43,7 @@ class VOCBoxDataset(MultiLabelDataset):
             Default: ``dict(img_path='JPEGImages')``.
         **kwargs: other arguments of mmpretrain ``MultiLabelDataset``.
     """
-    METAINFO = dict(classes=voc_io.VOC_CLASSES)
+    METAINFO = dict(classes=VOC_CLASSES)
 
     def __init__(self,
                  data_root: str,
@@ -56,7 +57,7 @@ class VOCBoxDataset(MultiLabelDataset):
                  img_suffix: str = '.jpg',
                  data_prefix: Optional[dict] = None,
                  **kwargs) -> None:
-        voc_io.require_dir(data_root, 'Data root', voc_io.VOC_HINT)
+        fileio.require_dir(data_root, 'Data root', fileio.VOC_HINT)
         self.ann_dir = osp.join(data_root, ann_dir)
         self.seg_map_dir = osp.join(data_root, seg_map_dir)
         self.keep_difficult = keep_difficult
@@ -72,8 +73,8 @@ class VOCBoxDataset(MultiLabelDataset):
     def load_data_list(self) -> List[dict]:
         """Read the id list and parse the XML of every image."""
         data_list = []
-        for img_id in voc_io.read_split(self.ann_file):
-            ann = voc_io.parse_voc_xml(
+        for img_id in fileio.read_split(self.ann_file):
+            ann = fileio.parse_voc_xml(
                 osp.join(self.ann_dir, f'{img_id}.xml'), self.class_to_idx)
             objs = [
                 obj for obj in ann['objects']
@@ -97,8 +98,8 @@ class VOCBoxDataset(MultiLabelDataset):
             if osp.isfile(seg_path):
                 info['seg_map_path'] = seg_path
             data_list.append(info)
-        data_list = voc_io.drop_or_raise_empty(data_list, self.drop_empty,
+        data_list = drop_or_raise_empty(data_list, self.drop_empty,
                                                f'the XMLs of {self.ann_file}')
         if self.verify_images:
-            voc_io.verify_images(data_list, len(self.CLASSES))
+            verify_images(data_list, len(self.CLASSES))
         return data_list

@@ -4,10 +4,15 @@ from typing import List, Optional
 
 from mmpretrain.datasets import MultiLabelDataset
 
+from mmwsss import fileio
 from mmwsss.registry import DATASETS
 from mmwsss.utils import InvalidInputError
+from .data_checks import drop_or_raise_empty, verify_images
 
-from . import voc_io
+VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car',
+               'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
+               'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',
+               'tvmonitor')
 
 
 @DATASETS.register_module()
@@ -56,7 +61,7 @@ class VOCClsDataset(MultiLabelDataset):
         **kwargs: other arguments of mmpretrain ``MultiLabelDataset``
             (``metainfo``, ``pipeline``, ``test_mode``, ...).
     """
-    METAINFO = dict(classes=voc_io.VOC_CLASSES)
+    METAINFO = dict(classes=VOC_CLASSES)
     LABEL_SOURCES = ('seg', 'xml', 'file')
 
     def __init__(self,
@@ -76,7 +81,7 @@ class VOCClsDataset(MultiLabelDataset):
         if label_source not in self.LABEL_SOURCES:
             raise ValueError(f'label_source must be one of '
                              f'{self.LABEL_SOURCES}, got {label_source!r}')
-        voc_io.require_dir(data_root, 'Data root', voc_io.VOC_HINT)
+        fileio.require_dir(data_root, 'Data root', fileio.VOC_HINT)
         self.label_source = label_source
         self.seg_map_dir = osp.join(data_root, seg_map_dir)
         self.ann_dir = osp.join(data_root, ann_dir)
@@ -96,9 +101,9 @@ class VOCClsDataset(MultiLabelDataset):
         num_classes = len(self.CLASSES)
         table = None
         if self.label_source == 'file':
-            table = voc_io.read_cls_labels(self.label_file, num_classes)
+            table = fileio.read_cls_labels(self.label_file, num_classes)
         data_list = []
-        for img_id in voc_io.read_split(self.ann_file):
+        for img_id in fileio.read_split(self.ann_file):
             seg_path = osp.join(self.seg_map_dir, f'{img_id}.png')
             info = dict(
                 img_path=osp.join(self.img_prefix, img_id + self.img_suffix),
@@ -107,20 +112,20 @@ class VOCClsDataset(MultiLabelDataset):
             if osp.isfile(seg_path):
                 info['seg_map_path'] = seg_path
             data_list.append(info)
-        data_list = voc_io.drop_or_raise_empty(
+        data_list = drop_or_raise_empty(
             data_list, self.drop_empty, f'{self.ann_file} '
             f"(label_source='{self.label_source}')")
         if self.verify_images:
-            voc_io.verify_images(data_list, num_classes)
+            verify_images(data_list, num_classes)
         return data_list
 
     def _labels(self, img_id: str, seg_path: str, table: Optional[dict],
                 num_classes: int) -> List[int]:
         if self.label_source == 'seg':
-            return voc_io.labels_from_mask(
-                voc_io.read_label_png(seg_path, num_classes))
+            return fileio.labels_from_mask(
+                fileio.read_label_png(seg_path, num_classes))
         if self.label_source == 'xml':
-            ann = voc_io.parse_voc_xml(
+            ann = fileio.parse_voc_xml(
                 osp.join(self.ann_dir, f'{img_id}.xml'), self.class_to_idx)
             return sorted({
                 obj['label']
@@ -131,7 +136,7 @@ class VOCClsDataset(MultiLabelDataset):
             raise InvalidInputError(
                 f'Image-label file {self.label_file} has no line for '
                 f'{img_id!r} listed in {self.ann_file}. Regenerate it. '
-                f'{voc_io.VOC_HINT}')
+                f'{fileio.VOC_HINT}')
         return table[img_id]
 
     def extra_repr(self) -> List[str]:

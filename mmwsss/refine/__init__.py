@@ -2,13 +2,11 @@
 ``TASK_UTILS``; call ``refiner(image, cams, keys) -> label map``), and
 BANA's box pseudo labels (:class:`BoxPseudoLabelGenerator`, which works on
 the stage-1 features instead of CAM files)."""
-from .box_pseudo_label_generator import BoxPseudoLabelGenerator
-from .dense_crf import dense_crf
+from .box_labeler import BoxPseudoLabelGenerator, UpsampledFeatures
 from .dense_crf_refiner import DenseCRFRefiner
 from .threshold_refiner import ThresholdRefiner
-from .upsampled_features import UpsampledFeatures
 
 __all__ = [
-    'ThresholdRefiner', 'DenseCRFRefiner', 'dense_crf',
-    'BoxPseudoLabelGenerator', 'UpsampledFeatures'
+    'ThresholdRefiner', 'DenseCRFRefiner', 'BoxPseudoLabelGenerator',
+    'UpsampledFeatures'
 ]

@@ -3,15 +3,15 @@ from typing import Optional
 
 import numpy as np
 
+from mmwsss.ops import dense_crf
 from mmwsss.registry import TASK_UTILS
-
-from .dense_crf import dense_crf
 from .utils import check_inputs
 
 
 @TASK_UTILS.register_module()
 class DenseCRFRefiner:
-    """Dense-CRF refinement of CAMs (AEFT/PSA, specs/aeft_gpp.md §1.4).
+    """Dense-CRF refinement of CAMs (as github.com/KAIST-vilab/AEFT and
+    github.com/jiwoon-ahn/psa).
 
     Scores Q = [bg; CAM_k1; ...; CAM_kK] with the background score
 
@@ -19,7 +19,7 @@ class DenseCRFRefiner:
     - ``bg_mode='threshold'``: bg = t (constant, ``bg_threshold``),
 
     not renormalised unless ``normalize`` (Q / Σ_l Q_l). The CRF
-    (:func:`~mmwsss.refine.dense_crf.dense_crf`: unary −log Q, Gaussian
+    (:func:`~mmwsss.ops.dense_crf`: unary −log Q, Gaussian
     sxy=3 compat=3, bilateral sxy=80 srgb=13 compat=10, 10 iterations)
     gives posteriors; label = argmax (0 → background, k → key + 1), and
     with ``min_confidence`` pixels whose top posterior is below it get 255.

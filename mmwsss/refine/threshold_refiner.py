@@ -3,9 +3,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from mmwsss.evaluation.functional import cam_peak
+from mmwsss.ops import cam_peak
 from mmwsss.registry import TASK_UTILS
-
 from .utils import check_inputs
 
 
@@ -16,7 +15,7 @@ class ThresholdRefiner:
 
     Args:
         bg_threshold (float): background score t. Default: 0.25 (SEAM's
-            fixed background score, specs/isl_fsl.md §2.3; the toy's CAMs
+            fixed background score in YudeWang/SEAM; the toy's CAMs
             need about 0.5 — take the best threshold of ``CAMMetric``).
         ignore_band (Sequence[float], optional): (low, high): pixels with
             ``low ≤ max_k CAM_k < high`` become 255 (ignore), e.g. IRN's

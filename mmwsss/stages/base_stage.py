@@ -14,7 +14,8 @@ A method config declares its stages in one top-level ``stages`` section
 The key is the stage's name and its folder ``<work_dir>/<name>/``. A stage
 class states what it needs (the names of upstream stages), what is
 fingerprinted (:meth:`BaseStage.settings`), which datasets it reads
-(:meth:`BaseStage.datasets`; their files' contents are fingerprinted), and :meth:`BaseStage.run` returns a record
+(:meth:`BaseStage.datasets`; their files' contents are fingerprinted), and
+:meth:`BaseStage.run` returns a record
 ``dict(count=..., metrics={...}, outputs={key: path})``. The runner
 (:class:`mmwsss.apis.PipelineRunner`) orders the stages by their needs,
 skips a finished stage whose fingerprint is unchanged and whose outputs

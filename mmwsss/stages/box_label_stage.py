@@ -5,10 +5,11 @@ import os.path as osp
 from mmengine.config import Config
 
 from mmwsss.registry import STAGES
-
 from .base_stage import BaseStage, StageContext
-from .box_pseudo_labels import (evaluate_box_pseudo_labels,
-                                make_box_pseudo_labels)
+from .box_pseudo_labels import (
+    evaluate_box_pseudo_labels,
+    make_box_pseudo_labels,
+)
 from .cam_inference import build_inference_dataset, image_id
 from .output_files import damaged_files, file_records, png_loads
 from .registry_check import check_type
@@ -60,8 +61,9 @@ class BoxLabelStage(BaseStage):
             metric=self.metric)
 
     def check(self, cfg: Config) -> None:
-        check_type('TASK_UTILS',
-                   dict(type='BoxPseudoLabelGenerator', **self.generator),
+        generator = dict(dict(type='BoxPseudoLabelGenerator'),
+                         **self.generator)
+        check_type('TASK_UTILS', generator,
                    f'stages.{self.name}.generator')
 
     def datasets(self, cfg: Config) -> list:

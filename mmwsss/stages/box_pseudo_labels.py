@@ -1,7 +1,8 @@
 """BANA stage 2 over a dataset: ``<out>/<id>.png`` (Y_crf) and
-``<ret_out>/<id>.png`` (Y_ret) from a stage-1 checkpoint (specs/bana.md §4),
-and their scores against the ground truth."""
-import multiprocessing
+``<ret_out>/<id>.png`` (Y_ret) from a stage-1 checkpoint, and their scores
+against the ground truth (Oh et al., "Background-Aware Pooling and
+Noise-Aware Loss for Weakly-Supervised Semantic Segmentation", CVPR 2021,
+arXiv:2104.00905; official code github.com/cvlab-yonsei/BANA)."""
 import os
 import os.path as osp
 import time
@@ -12,12 +13,25 @@ import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.utils import ProgressBar
 
-from mmwsss.datasets import voc_io
+from mmwsss.fileio import (
+    read_label_png,
+    read_rgb,
+    require_file,
+    save_label_png,
+)
 from mmwsss.registry import METRICS, TASK_UTILS
 from mmwsss.utils import InvalidInputError
-from .cam_inference import (ConfigType, build_inference_dataset, image_id,
-                            load_config, load_model, require_checkpoint)
-from .io import read_rgb, remove_temporaries, save_label_png
+from mmwsss.utils.atomic_io import remove_temporaries
+from .cam_inference import (
+    ConfigType,
+    build_inference_dataset,
+    image_id,
+    load_config,
+    load_model,
+    require_checkpoint,
+)
+from .output_files import png_loads
+from .worker_pool import imap_workers
 
 STEPS = ('forward', 'unaries', 'crf', 'retrieval')
 _worker: dict = {}
@@ -140,8 +154,8 @@ def make_box_pseudo_labels(cfg: ConfigType,
     todo = [(index, osp.join(out_dir, f'{img_id}.png'),
              osp.join(ret_dir, f'{img_id}.png'))
             for index, img_id in enumerate(ids)
-            if not (osp.isfile(osp.join(out_dir, f'{img_id}.png'))
-                    and osp.isfile(osp.join(ret_dir, f'{img_id}.png')))]
+            if not (png_loads(osp.join(out_dir, f'{img_id}.png'))
+                    and png_loads(osp.join(ret_dir, f'{img_id}.png')))]
     bar = ProgressBar(len(todo)) if progress and todo else None
     times = []
     start = time.perf_counter()
@@ -154,15 +168,11 @@ def make_box_pseudo_labels(cfg: ConfigType,
             if bar is not None:
                 bar.update()
     elif todo:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context('fork' if 'fork' in
-                                              methods else 'spawn')
-        with context.Pool(
-                nproc, initializer=_init_worker, initargs=setup) as pool:
-            for seconds in pool.imap_unordered(_work, todo):
-                times.append(seconds)
-                if bar is not None:
-                    bar.update()
+        for seconds in imap_workers(_work, todo, nproc, _init_worker, setup,
+                                    'box label'):
+            times.append(seconds)
+            if bar is not None:
+                bar.update()
     wall = time.perf_counter() - start
     return dict(
         num_images=len(ids),
@@ -196,8 +206,10 @@ def evaluate_box_pseudo_labels(out_dir: str,
         float32_round_trip (bool): box edges of the box-fill baseline, as
             the generator's. Default: True.
     """
-    from mmwsss.refine.box_pseudo_label_ops import (box_fill_labels,
-                                                    box_pixel_coords)
+    from mmwsss.refine.box_labeler.functional import (
+        box_fill_labels,
+        box_pixel_coords,
+    )
     metrics = {}
     for prefix in ('pseudo', 'pseudo_ret', 'reliable', 'box_fill'):
         metric = METRICS.build(
@@ -212,11 +224,11 @@ def evaluate_box_pseudo_labels(out_dir: str,
             maps = {}
             for key, folder in (('pseudo', out_dir), ('pseudo_ret', ret_dir)):
                 path = osp.join(folder, name)
-                voc_io.require_file(
+                require_file(
                     path, 'Pseudo label', 'Run BANA stage 2 first (`python '
                     'tools/run_pipeline.py CONFIG --stages train cams '
                     'pseudo`).')
-                maps[key] = voc_io.read_label_png(path, len(classes))
+                maps[key] = read_label_png(path, len(classes))
             maps['reliable'] = np.where(maps['pseudo'] == maps['pseudo_ret'],
                                         maps['pseudo'], 255).astype(np.uint8)
             coords = box_pixel_coords(info['gt_bboxes'],

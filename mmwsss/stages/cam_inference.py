@@ -12,11 +12,10 @@ from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Subset
 
+from mmwsss.fileio import cam_file_ok, load_cams, read_image_size, save_cams
 from mmwsss.registry import DATASETS, METRICS, MODELS
 from mmwsss.utils import InvalidInputError, MissingInputError
-
-from .io import (cam_file_ok, load_cams, read_image_size, remove_temporaries,
-                 save_cams)
+from mmwsss.utils.atomic_io import remove_temporaries
 
 ConfigType = Union[str, Config]
 

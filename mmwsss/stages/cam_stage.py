@@ -3,12 +3,15 @@ import copy
 
 from mmengine.config import Config
 
+from mmwsss.fileio import cam_file_ok
 from mmwsss.registry import STAGES
-
 from .base_stage import BaseStage, StageContext
-from .cam_inference import (build_inference_dataset, evaluate_cams, image_id,
-                            infer_cams)
-from .io import cam_file_ok
+from .cam_inference import (
+    build_inference_dataset,
+    evaluate_cams,
+    image_id,
+    infer_cams,
+)
 from .output_files import damaged_files, file_records
 from .registry_check import check_type
 
@@ -63,7 +66,7 @@ class CAMStage(BaseStage):
             metric=self.metric)
 
     def check(self, cfg: Config) -> None:
-        check_type('METRICS', dict(type='CAMMetric', **self.metric),
+        check_type('METRICS', dict(dict(type='CAMMetric'), **self.metric),
                    f'stages.{self.name}.metric')
 
     def datasets(self, cfg: Config) -> list:

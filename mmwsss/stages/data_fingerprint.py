@@ -18,7 +18,6 @@ import numpy as np
 
 from mmwsss.utils.atomic_io import atomic_write_json
 from mmwsss.utils.checksum import sha256_file
-
 from .stage_manifest import stable_hash
 
 

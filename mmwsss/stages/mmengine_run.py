@@ -14,7 +14,6 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from mmwsss.utils import MissingInputError
-
 from .stage_manifest import file_hash
 
 #: config keys that cannot change a trained model: where and how it logs,

@@ -1,6 +1,5 @@
 """Stages 3–4: refine CAMs into pseudo labels ``<out>/<img_id>.png`` and
 score them against the ground truth."""
-import multiprocessing
 import os
 import os.path as osp
 from typing import Callable, Optional, Sequence, Union
@@ -8,11 +7,19 @@ from typing import Callable, Optional, Sequence, Union
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from mmwsss.datasets import voc_io
+from mmwsss.fileio import (
+    load_cams,
+    read_label_png,
+    read_rgb,
+    require_dir,
+    require_file,
+    save_label_png,
+)
 from mmwsss.registry import METRICS, TASK_UTILS
-
+from mmwsss.utils.atomic_io import remove_temporaries
 from .cam_inference import image_id
-from .io import load_cams, read_rgb, remove_temporaries, save_label_png
+from .output_files import png_loads
+from .worker_pool import imap_workers
 
 RefinerType = Union[dict, Callable]
 _worker_refiner: Optional[Callable] = None
@@ -73,7 +80,8 @@ def make_pseudo_labels(data_list: Sequence[dict],
                        progress: bool = True) -> dict:
     """Write ``<out_dir>/<img_id>.png`` for every image (resumable).
 
-    Existing PNGs are skipped and every file is written atomically, so an
+    PNGs that exist and decode are skipped and every file is written
+    atomically, so an
     interrupted run resumes where it stopped. With ``nproc > 1`` the images
     are spread over a process pool; each worker builds the refiner once.
     Outputs do not depend on ``nproc``.
@@ -96,7 +104,7 @@ def make_pseudo_labels(data_list: Sequence[dict],
     """
     if nproc < 1:
         raise ValueError(f'nproc must be >= 1, got {nproc}')
-    voc_io.require_dir(
+    require_dir(
         cam_dir, 'CAM folder', 'Run stage 2 first (`python '
         'tools/infer_cams.py CONFIG CHECKPOINT --out-dir DIR`).')
     os.makedirs(out_dir, exist_ok=True)
@@ -106,18 +114,16 @@ def make_pseudo_labels(data_list: Sequence[dict],
     tasks = [(img_id, info['img_path'], osp.join(cam_dir, f'{img_id}.npz'),
               osp.join(out_dir, f'{img_id}.png'))
              for img_id, info in zip(ids, data_list)]
-    todo = [task for task in tasks if not osp.isfile(task[3])]
+    # a file cut short by a kill outside the atomic writer is redone too
+    todo = [task for task in tasks if not png_loads(task[3])]
     bar = ProgressBar(len(todo)) if progress and todo else None
     if nproc == 1 or len(todo) <= 1:
         refine = build_refiner(refiner)
         _consume((refine_one(task, refine) for task in todo), bar)
     else:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context('fork' if 'fork' in
-                                              methods else 'spawn')
-        with context.Pool(
-                nproc, initializer=_init_worker, initargs=(refiner, )) as pool:
-            _consume(pool.imap_unordered(_work, todo), bar)
+        _consume(
+            imap_workers(_work, todo, nproc, _init_worker, (refiner, ),
+                         'refine'), bar)
     return dict(
         num_images=len(tasks),
         skipped=len(tasks) - len(todo),
@@ -157,12 +163,12 @@ def evaluate_pseudo_labels(label_dir: str,
         sample = dict(img_path=info['img_path'])
         if info.get('seg_map_path'):
             path = osp.join(label_dir, f'{image_id(info)}.png')
-            voc_io.require_file(
+            require_file(
                 path, 'Pseudo label', 'Run stages 3-4 first (`python '
                 'tools/make_pseudo_labels.py CONFIG --cams DIR --out-dir '
                 'DIR`) on the same split.')
             sample.update(
-                pred_sem_seg=voc_io.read_label_png(path, len(classes)),
+                pred_sem_seg=read_label_png(path, len(classes)),
                 seg_map_path=info['seg_map_path'])
         metric.process(None, [sample])
     return metric.evaluate(len(data_list))

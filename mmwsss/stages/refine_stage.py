@@ -2,7 +2,6 @@
 from mmengine.config import Config
 
 from mmwsss.registry import STAGES
-
 from .base_stage import BaseStage, StageContext
 from .cam_inference import build_inference_dataset, image_id
 from .output_files import damaged_files, file_records, png_loads
@@ -53,7 +52,8 @@ class RefineStage(BaseStage):
 
     def check(self, cfg: Config) -> None:
         check_type('TASK_UTILS', self.refiner, f'stages.{self.name}.refiner')
-        check_type('METRICS', dict(type='PseudoLabelMetric', **self.metric),
+        check_type('METRICS',
+                   dict(dict(type='PseudoLabelMetric'), **self.metric),
                    f'stages.{self.name}.metric')
 
     def datasets(self, cfg: Config) -> list:

@@ -1,15 +1,17 @@
 from .checksum import sha256_file
 from .dist_env import setup_cpu_distributed
-from .errors import (USER_ERRORS, InvalidInputError, MissingInputError,
-                     NonFiniteLossError, WSSSInputError, exit_on_user_error)
-from .run_config import (build_runner, check_data_root, check_pretrained,
-                         load_run_config, use_tta, without_pretrained)
+from .errors import (
+                     USER_ERRORS,
+                     InvalidInputError,
+                     MissingInputError,
+                     NonFiniteLossError,
+                     WSSSInputError,
+                     exit_on_user_error,
+)
 from .set_env import register_all_modules
 
 __all__ = [
     'register_all_modules', 'setup_cpu_distributed', 'WSSSInputError',
     'MissingInputError', 'InvalidInputError', 'NonFiniteLossError',
-    'USER_ERRORS', 'exit_on_user_error', 'load_run_config', 'use_tta',
-    'build_runner', 'check_data_root', 'check_pretrained',
-    'without_pretrained', 'sha256_file'
+    'USER_ERRORS', 'exit_on_user_error', 'sha256_file'
 ]

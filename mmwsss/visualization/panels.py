@@ -4,7 +4,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from mmwsss.datasets.voc_io import voc_palette
+from mmwsss.fileio import voc_palette
 
 
 def jet(values: np.ndarray) -> np.ndarray:

@@ -3,9 +3,11 @@ import os.path as osp
 
 import pytest
 
-from mmwsss.datasets import COCO_CAT_IDS, COCO_CLASSES, COCOClsDataset, voc_io
+from mmwsss import fileio
+from mmwsss.datasets import COCO_CAT_IDS, COCO_CLASSES, COCOClsDataset
 from mmwsss.registry import DATASETS
 from mmwsss.utils import InvalidInputError, MissingInputError
+from mmwsss.utils.atomic_io import atomic_write
 
 JSON = 'annotations/instances_train2014.json'
 
@@ -40,7 +42,7 @@ def coco_root(tmp_path):
         categories=[
             dict(id=c, name=n) for c, n in zip(COCO_CAT_IDS, COCO_CLASSES)
         ])
-    voc_io.atomic_write(str(tmp_path / JSON), json.dumps(coco).encode())
+    atomic_write(str(tmp_path / JSON), json.dumps(coco).encode())
     return str(tmp_path)
 
 
@@ -73,10 +75,10 @@ def test_empty_images_raise_when_not_dropped(coco_root):
 
 
 def test_label_file_and_masks(coco_root):
-    voc_io.atomic_write(
+    atomic_write(
         osp.join(coco_root, 'cls_labels_train.txt'),
         b'COCO_train2014_000000000001 0 79\n')
-    voc_io.save_label_png(
+    fileio.save_label_png(
         osp.join(coco_root, 'SegmentationClass', 'train2014',
                  'COCO_train2014_000000000001.png'), [[0, 1]])
     ds = COCOClsDataset(
@@ -99,7 +101,7 @@ def test_bad_inputs(coco_root, tmp_path):
         COCOClsDataset(
             data_root=coco_root, ann_file='annotations/instances_val2014.json')
     path = osp.join(coco_root, JSON)
-    voc_io.atomic_write(
+    atomic_write(
         path,
         json.dumps(dict(images=[_image(1)], annotations=[_ann(5, 1,
                                                               12)])).encode())
@@ -108,6 +110,6 @@ def test_bad_inputs(coco_root, tmp_path):
             match=r'instances_train2014\.json: '
             r'annotation 5 has category_id 12'):
         COCOClsDataset(data_root=coco_root)
-    voc_io.atomic_write(path, b'{"images": [')
+    atomic_write(path, b'{"images": [')
     with pytest.raises(InvalidInputError, match='cannot be parsed'):
         COCOClsDataset(data_root=coco_root)

@@ -7,9 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from mmwsss.datasets import TOY_CLASSES, voc_io
-from mmwsss.datasets.transforms import (LoadPseudoLabelPair,
-                                        PackPseudoLabelPair, reliable_label)
+from mmwsss import fileio
+from mmwsss.datasets import TOY_CLASSES
+from mmwsss.datasets.transforms import (
+    LoadPseudoLabelPair,
+    PackPseudoLabelPair,
+    reliable_label,
+)
 from mmwsss.registry import DATASETS
 from mmwsss.utils import MissingInputError
 
@@ -31,11 +35,11 @@ def pair_dirs(toy_voc, tmp_path):
     Y_ret in ``pseudo/`` and ``pseudo_ret/``."""
     rng = np.random.default_rng(0)
     pseudo, ret = str(tmp_path / 'pseudo'), str(tmp_path / 'pseudo_ret')
-    for img_id in voc_io.read_split(osp.join(toy_voc, SPLIT)):
+    for img_id in fileio.read_split(osp.join(toy_voc, SPLIT)):
         crf = rng.integers(0, 7, (64, 64)).astype(np.uint8)
         crf[:3] = 255
-        voc_io.save_label_png(osp.join(pseudo, f'{img_id}.png'), crf)
-        voc_io.save_label_png(osp.join(ret, f'{img_id}.png'), to_ret(crf))
+        fileio.save_label_png(osp.join(pseudo, f'{img_id}.png'), crf)
+        fileio.save_label_png(osp.join(ret, f'{img_id}.png'), to_ret(crf))
     return pseudo, ret
 
 

@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -7,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.datasets import (TOY_CLASSES, make_toy_voc, render_toy_sample,
-                             voc_io)
+from helpers import load_tool
+from mmwsss import fileio
+from mmwsss.datasets import TOY_CLASSES, make_toy_voc, render_toy_sample
 from mmwsss.utils import InvalidInputError
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SMALL = dict(seed=3, num_train=5, num_val=2, size=48)
 
 
@@ -37,8 +36,8 @@ def _mask_box(mask):
 
 def test_layout(toy_voc):
     split_dir = osp.join(toy_voc, 'ImageSets', 'Segmentation')
-    train = voc_io.read_split(osp.join(split_dir, 'train.txt'))
-    val = voc_io.read_split(osp.join(split_dir, 'val.txt'))
+    train = fileio.read_split(osp.join(split_dir, 'train.txt'))
+    val = fileio.read_split(osp.join(split_dir, 'val.txt'))
     assert len(train) == 24 and len(val) == 8 and not set(train) & set(val)
     for img_id in train + val:
         img = Image.open(osp.join(toy_voc, 'JPEGImages', f'{img_id}.jpg'))
@@ -54,19 +53,19 @@ def test_layout(toy_voc):
 
 
 def test_labels_agree_across_masks_xml_and_label_file(toy_voc):
-    table = voc_io.read_cls_labels(
+    table = fileio.read_cls_labels(
         osp.join(toy_voc, 'cls_labels.txt'), len(TOY_CLASSES))
     class_to_idx = {c: i for i, c in enumerate(TOY_CLASSES)}
     assert len(table) == 32
     for img_id, labels in table.items():
         assert 1 <= len(labels) <= 3
-        seg = voc_io.read_label_png(
+        seg = fileio.read_label_png(
             osp.join(toy_voc, 'SegmentationClass', f'{img_id}.png'),
             len(TOY_CLASSES))
         assert (seg == 255).any()  # boundary ring on by default
-        ann = voc_io.parse_voc_xml(
+        ann = fileio.parse_voc_xml(
             osp.join(toy_voc, 'Annotations', f'{img_id}.xml'), class_to_idx)
-        assert voc_io.labels_from_mask(seg) == labels
+        assert fileio.labels_from_mask(seg) == labels
         assert sorted({o['label'] for o in ann['objects']}) == labels
         for label in labels:  # the ring trims the class region only
             boxes = [o['bbox'] for o in ann['objects'] if o['label'] == label]
@@ -123,7 +122,7 @@ def test_rerun_skips_resumes_and_refuses(tmp_path):
         make_toy_voc(out, **dict(SMALL, num_train=6))
     make_toy_voc(out, **dict(SMALL, num_train=6), overwrite=True)
     assert len(
-        voc_io.read_split(
+        fileio.read_split(
             osp.join(out, 'ImageSets', 'Segmentation', 'train.txt'))) == 6
 
 
@@ -134,17 +133,13 @@ def test_refuses_foreign_folder(tmp_path):
 
 
 def test_command_line(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        'make_toy_voc_tool', osp.join(ROOT, 'tools', 'misc',
-                                      'make_toy_voc.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('misc/make_toy_voc.py', 'make_toy_voc_tool')
     out = str(tmp_path / 'cli')
     tool.main([
         '--out', out, '--num-train', '3', '--num-val', '1', '--size', '40',
         '--no-boundary'
     ])
-    seg = voc_io.read_label_png(
+    seg = fileio.read_label_png(
         osp.join(out, 'SegmentationClass', 'toy_000000.png'), 6)
     assert not (seg == 255).any()
     with pytest.raises(SystemExit) as exc:

@@ -3,7 +3,8 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmwsss.datasets import TOY_CLASSES, VOCBoxDataset, voc_io
+from mmwsss import fileio
+from mmwsss.datasets import TOY_CLASSES, VOCBoxDataset
 from mmwsss.registry import DATASETS
 from mmwsss.utils import InvalidInputError, MissingInputError
 
@@ -39,7 +40,7 @@ def test_drop_difficult(tiny_voc):
 def test_toy_boxes_match_labels(toy_voc):
     ds = VOCBoxDataset(
         data_root=toy_voc, split='val', metainfo=dict(classes=TOY_CLASSES))
-    table = voc_io.read_cls_labels(osp.join(toy_voc, 'cls_labels.txt'), 6)
+    table = fileio.read_cls_labels(osp.join(toy_voc, 'cls_labels.txt'), 6)
     for i in range(len(ds)):
         info = ds.get_data_info(i)
         assert info['gt_label'] == table[info['img_id']]

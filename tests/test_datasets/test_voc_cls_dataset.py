@@ -5,9 +5,11 @@ import pytest
 import torch
 from PIL import Image
 
-from mmwsss.datasets import TOY_CLASSES, VOCClsDataset, voc_io
+from mmwsss import fileio
+from mmwsss.datasets import TOY_CLASSES, VOCClsDataset
 from mmwsss.registry import DATASETS
 from mmwsss.utils import InvalidInputError, MissingInputError
+from mmwsss.utils.atomic_io import atomic_write
 
 TOY_META = dict(classes=TOY_CLASSES)
 
@@ -21,7 +23,7 @@ def test_toy_labels_agree_across_sources(toy_voc, source):
             split='val',
             label_source=source,
             metainfo=TOY_META))
-    table = voc_io.read_cls_labels(osp.join(toy_voc, 'cls_labels.txt'), 6)
+    table = fileio.read_cls_labels(osp.join(toy_voc, 'cls_labels.txt'), 6)
     assert len(ds) == 8 and ds.CLASSES == TOY_CLASSES
     for i in range(len(ds)):
         info = ds.get_data_info(i)
@@ -93,14 +95,14 @@ def test_label_file_problems(tiny_voc):
     path = osp.join(tiny_voc, 'cls_labels.txt')
     with pytest.raises(MissingInputError, match='cls_labels.txt'):
         VOCClsDataset(data_root=tiny_voc, label_source='file')
-    voc_io.atomic_write(path, b'2007_000001 7\n')
+    atomic_write(path, b'2007_000001 7\n')
     with pytest.raises(InvalidInputError, match="no line for '2007_000002'"):
         VOCClsDataset(data_root=tiny_voc, label_source='file')
 
 
 def test_image_without_labels(tiny_voc):
     seg = osp.join(tiny_voc, 'SegmentationClass', '2007_000002.png')
-    voc_io.save_label_png(seg, np.full((32, 32), 255, np.uint8))
+    fileio.save_label_png(seg, np.full((32, 32), 255, np.uint8))
     with pytest.raises(
             InvalidInputError,
             match=r"1 image\(s\) have no "
@@ -119,7 +121,7 @@ def test_bad_label_pngs(tiny_voc):
             match=r'2007_000001\.png has mode '
             r"'RGB'.*voc_aug\.py"):
         VOCClsDataset(data_root=tiny_voc)
-    voc_io.save_label_png(seg, np.full((30, 40), 21, np.uint8))
+    fileio.save_label_png(seg, np.full((30, 40), 21, np.uint8))
     with pytest.raises(
             InvalidInputError, match=r'2007_000001\.png holds '
             r'values \[21\]'):

@@ -6,7 +6,7 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmpretrain.structures import DataSample
 
-from mmwsss.datasets import voc_io
+from mmwsss import fileio
 from mmwsss.registry import METRICS
 from mmwsss.utils import InvalidInputError
 
@@ -17,7 +17,7 @@ def make_sample(tmp_path, name, gt, cams, keys):
     sample = DataSample(metainfo=dict(img_path=f'{name}.jpg'))
     if gt is not None:
         path = osp.join(str(tmp_path), f'{name}.png')
-        voc_io.save_label_png(path, np.asarray(gt, np.uint8))
+        fileio.save_label_png(path, np.asarray(gt, np.uint8))
         sample.set_metainfo(dict(seg_map_path=path))
     sample.set_field(torch.as_tensor(cams, dtype=torch.float32), 'cams')
     sample.set_field(torch.as_tensor(keys), 'cam_labels')

@@ -1,12 +1,15 @@
 import numpy as np
 import pytest
 
-from mmwsss.evaluation.functional import (cam_peak, cams_to_label,
-                                          confusion_matrix,
-                                          fg_precision_recall,
-                                          iou_from_confusion, nanmean,
-                                          precision_recall_from_confusion,
-                                          threshold_sweep_confusion)
+from mmwsss.evaluation.functional import (
+    confusion_matrix,
+    fg_precision_recall,
+    iou_from_confusion,
+    nanmean,
+    precision_recall_from_confusion,
+    threshold_sweep_confusion,
+)
+from mmwsss.ops import cam_peak, cams_to_label
 
 
 def test_confusion_and_iou_hand_computed():

@@ -2,10 +2,14 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from mmwsss.evaluation.functional import (boundary_counts,
-                                          boundary_f_from_counts,
-                                          boundary_f_score, boundary_tolerance,
-                                          matched_pixels, seg_boundary)
+from mmwsss.evaluation.functional import (
+    boundary_counts,
+    boundary_f_from_counts,
+    boundary_f_score,
+    boundary_tolerance,
+    matched_pixels,
+    seg_boundary,
+)
 
 
 def square(shape, top, left, size, value=1):

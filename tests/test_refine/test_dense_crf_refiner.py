@@ -3,7 +3,7 @@ import pytest
 from scipy import ndimage
 
 import mmwsss.refine  # noqa: F401
-from mmwsss.refine import dense_crf
+from mmwsss.ops import dense_crf
 from mmwsss.registry import TASK_UTILS
 
 pytest.importorskip('pydensecrf.densecrf')

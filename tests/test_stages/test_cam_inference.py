@@ -6,9 +6,14 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmwsss.stages import (build_inference_dataset, evaluate_cams, infer_cams,
-                         resolve_shard, shard)
 from mmwsss.registry import MODELS
+from mmwsss.stages import (
+    build_inference_dataset,
+    evaluate_cams,
+    infer_cams,
+    resolve_shard,
+    shard,
+)
 from mmwsss.utils import InvalidInputError, MissingInputError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -17,48 +17,6 @@ from mmwsss.stages.stage_manifest import StageManifest
 from mmwsss.utils import InvalidInputError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOY_CFG = osp.join(ROOT, 'configs', 'baseline', 'gap_r38tiny_toy.py')
-
-
-def loader_opts(prefix, root, batch_size=4):
-    return {
-        f'{prefix}.dataset.data_root': root,
-        f'{prefix}.batch_size': batch_size,
-        f'{prefix}.num_workers': 0,
-        f'{prefix}.persistent_workers': False,
-    }
-
-
-def toy_cfg(root, segment=True) -> Config:
-    cfg = Config.fromfile(TOY_CFG)
-    options = {
-        **loader_opts('train_dataloader', root),
-        **loader_opts('val_dataloader', root),
-        **loader_opts('test_dataloader', root),
-        'train_cfg.max_iters': 2,
-        'train_cfg.val_interval': 2,
-        'default_hooks.checkpoint.interval': 2,
-        'stages.cams.batch_size': 4,
-        'stages.refine.nproc': 1,
-    }
-    seg = {
-        **loader_opts('train_dataloader', root),
-        **loader_opts('val_dataloader', root),
-        **loader_opts('test_dataloader', root),
-        'train_cfg.max_iters': 2,
-        'train_cfg.val_interval': 2,
-        'default_hooks.checkpoint.interval': 2,
-    }
-    cfg.merge_from_dict(options)
-    cfg.stages.refine.refiner = dict(
-        type='ThresholdRefiner', bg_threshold=0.5)
-    if segment:
-        cfg.stages.segment.config = osp.join(
-            ROOT, 'configs', 'deeplab', 'deeplabv2_r18_toy_pseudo.py')
-        cfg.stages.segment.cfg_options = seg
-    else:
-        cfg.stages.pop('segment')
-    return cfg
 
 
 def statuses(report):
@@ -66,9 +24,10 @@ def statuses(report):
 
 
 @pytest.mark.slow
-def test_all_stages_then_cache_then_changed_setting(toy_voc, tmp_path):
+def test_all_stages_then_cache_then_changed_setting(toy_voc, tmp_path,
+                                                   toy_pipeline_cfg):
     work_dir = str(tmp_path / 'run')
-    report = PipelineRunner(toy_cfg(toy_voc), work_dir, 'toy').run()
+    report = PipelineRunner(toy_pipeline_cfg(toy_voc), work_dir, 'toy').run()
     assert statuses(report) == dict(
         train='ran', cams='ran', refine='ran', segment='ran')
     stages = report['stages']
@@ -99,12 +58,12 @@ def test_all_stages_then_cache_then_changed_setting(toy_voc, tmp_path):
     assert len(pngs) == 24
 
     # unchanged: everything is skipped, results come from the manifests
-    again = PipelineRunner(toy_cfg(toy_voc), work_dir, 'toy').run()
+    again = PipelineRunner(toy_pipeline_cfg(toy_voc), work_dir, 'toy').run()
     assert set(statuses(again).values()) == {'skipped'}
     assert again['stages']['refine']['metrics'] == stages['refine']['metrics']
 
     # a changed refiner re-runs pseudo and segment only
-    cfg = toy_cfg(toy_voc)
+    cfg = toy_pipeline_cfg(toy_voc)
     cfg.stages.refine.refiner.bg_threshold = 0.3
     changed = PipelineRunner(cfg, work_dir, 'toy').run()
     assert statuses(changed) == dict(
@@ -135,8 +94,9 @@ def test_manifest_states(tmp_path):
     assert changed.fingerprint != manifest.fingerprint
 
 
-def test_config_without_stages_old_section_and_bad_stage(toy_voc, tmp_path):
-    cfg = toy_cfg(toy_voc, segment=False)
+def test_config_without_stages_old_section_and_bad_stage(
+        toy_voc, tmp_path, toy_pipeline_cfg):
+    cfg = toy_pipeline_cfg(toy_voc, segment=False)
     section = cfg.pop('stages')
     with pytest.raises(InvalidInputError, match='no `stages` section'):
         PipelineRunner(cfg, str(tmp_path), 'x.py')
@@ -148,7 +108,7 @@ def test_config_without_stages_old_section_and_bad_stage(toy_voc, tmp_path):
     cfg.stages.refine.type = 'RefinStage'
     with pytest.raises(InvalidInputError, match='Did you mean RefineStage'):
         PipelineRunner(cfg, str(tmp_path), 'x.py')
-    runner = PipelineRunner(toy_cfg(toy_voc), str(tmp_path), 'x.py')
+    runner = PipelineRunner(toy_pipeline_cfg(toy_voc), str(tmp_path), 'x.py')
     with pytest.raises(InvalidInputError, match='Unknown stages'):
         runner.run(['bogus'])
 
@@ -166,10 +126,10 @@ def test_render_markdown():
 
 
 @pytest.mark.slow
-def test_sigkill_during_cams_then_resume(toy_voc, tmp_path):
+def test_sigkill_during_cams_then_resume(toy_voc, tmp_path, toy_pipeline_cfg):
     """Kill the pipeline while it writes CAMs: the re-run resumes the stage,
     leaves no temporaries and gives the files of an uninterrupted run."""
-    cfg = toy_cfg(toy_voc, segment=False)
+    cfg = toy_pipeline_cfg(toy_voc, segment=False)
     cfg.stages.cams.batch_size = 1
     cfg_path = str(tmp_path / 'toy_pipeline.py')
     cfg.dump(cfg_path)
@@ -225,7 +185,6 @@ def test_sigkill_during_cams_then_resume(toy_voc, tmp_path):
 
 def test_training_stages_resume_or_start_from_load_from(tmp_path):
     import torch
-    from mmengine.config import Config
 
     from mmwsss.stages.mmengine_run import resume_or_load
     cfg = Config(dict(work_dir=str(tmp_path), load_from='init.pth'))

@@ -5,8 +5,10 @@ import shutil
 import numpy as np
 import pytest
 
-from mmwsss.stages import evaluate_pseudo_labels, make_pseudo_labels, save_cams
-from mmwsss.datasets import TOY_CLASSES, voc_io
+from mmwsss import fileio
+from mmwsss.datasets import TOY_CLASSES
+from mmwsss.fileio import save_cams
+from mmwsss.stages import evaluate_pseudo_labels, make_pseudo_labels
 from mmwsss.utils import InvalidInputError, MissingInputError
 
 CRF = dict(type='DenseCRFRefiner', n_iter=5)
@@ -25,7 +27,7 @@ def test_two_workers_equal_one_and_resume(toy_train, toy_cams, tmp_path):
     assert summary['written'] == len(toy_train) == 24
     make_pseudo_labels(toy_train, toy_cams, two, CRF, nproc=2, progress=False)
     assert read_all(one) == read_all(two)
-    label = voc_io.read_label_png(osp.join(one, 'toy_000000.png'), 6)
+    label = fileio.read_label_png(osp.join(one, 'toy_000000.png'), 6)
     assert label.dtype == np.uint8
     summary = make_pseudo_labels(
         toy_train, toy_cams, two, CRF, nproc=2, progress=False)

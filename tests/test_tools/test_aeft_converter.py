@@ -1,9 +1,7 @@
 """tools/model_converters/aeft_official.py on a synthetic official state
 dict: the trunk of a 1/16-width ResNet38d plus fc8/fc9/gconv*/bn8 tensors
 with the official names and shapes (specs/aeft_gpp.md §2.1, §4.4, G14)."""
-import importlib.util
 import os.path as osp
-import sys
 from collections import OrderedDict
 
 import pytest
@@ -11,18 +9,13 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from helpers import ROOT, load_tool
 from mmwsss.models.backbones import ResNet38d
 from mmwsss.models.heads.gpp_head import GPPHead
 from mmwsss.registry import MODELS
 from mmwsss.utils import InvalidInputError, MissingInputError
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    'aeft_official',
-    osp.join(ROOT, 'tools', 'model_converters', 'aeft_official.py'))
-conv = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = conv
-_spec.loader.exec_module(conv)
+conv = load_tool('model_converters/aeft_official.py', 'aeft_official')
 
 WIDTH = 0.0625
 C = int(4096 * WIDTH)  # trunk channels (256)

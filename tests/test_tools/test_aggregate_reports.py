@@ -1,19 +1,13 @@
 """tools/analysis/aggregate_reports.py: mean ± std over seeds."""
-import importlib.util
 import json
-import os.path as osp
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from helpers import load_tool
 
 
-def load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis', 'aggregate_reports.py')
-    spec = importlib.util.spec_from_file_location('aggregate_reports', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_aggregate_reports():
+    return load_tool('analysis/aggregate_reports.py')
 
 
 def write_report(work_dir, seed, miou):
@@ -28,7 +22,7 @@ def test_mean_std_per_group(tmp_path, capsys):
     for seed, miou in enumerate((40.0, 44.0, 48.0)):
         write_report(tmp_path / f'gap_s{seed}', seed, miou)
     write_report(tmp_path / 'gpp_s0', 0, 30.0)
-    tool = load_tool()
+    tool = load_aggregate_reports()
     out_json = tmp_path / 'summary.json'
     tool.main([f'GAP={tmp_path}/gap_s*', f'GPP={tmp_path}/gpp_s*',
                '--metrics', 'cams:cam/mIoU_best', 'pseudo:pseudo/mIoU',
@@ -43,6 +37,6 @@ def test_mean_std_per_group(tmp_path, capsys):
 
 def test_missing_reports_exit_with_a_message(tmp_path):
     with pytest.raises(SystemExit, match='no report.json'):
-        load_tool().main([f'X={tmp_path}/nothing*'])
+        load_aggregate_reports().main([f'X={tmp_path}/nothing*'])
     with pytest.raises(SystemExit, match='NAME=GLOB'):
-        load_tool().main(['nogroup'])
+        load_aggregate_reports().main(['nogroup'])

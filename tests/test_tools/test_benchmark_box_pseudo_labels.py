@@ -1,28 +1,17 @@
 """tools/analysis/benchmark_box_pseudo_labels.py runs BANA stage 2 on a
 synthetic VOC-layout set and reports every step."""
-import importlib.util
 import os.path as osp
 
 import numpy as np
 from PIL import Image
 
-from mmwsss.datasets import TOY_CLASSES, voc_io
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis',
-                    'benchmark_box_pseudo_labels.py')
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_box_pseudo_labels', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from helpers import ROOT, load_tool
+from mmwsss import fileio
+from mmwsss.datasets import TOY_CLASSES
 
 
 def test_toy_config_times_every_step_and_writes_labels(tmp_path, capsys):
-    tool = load_tool()
+    tool = load_tool('analysis/benchmark_box_pseudo_labels.py')
     config = osp.join(ROOT, 'configs', 'bana', 'bana_bap_r38tiny_toy.py')
     out = tmp_path / 'bench.json'
     rows = tool.main([
@@ -45,7 +34,7 @@ def test_toy_config_times_every_step_and_writes_labels(tmp_path, capsys):
     assert all(float(cell) > 0 for cell in cells[4:])
     class_to_idx = {name: i for i, name in enumerate(TOY_CLASSES)}
     for img_id in ('bench_0000', 'bench_0001'):
-        ann = voc_io.parse_voc_xml(
+        ann = fileio.parse_voc_xml(
             str(tmp_path / 'data' / 'Annotations' / f'{img_id}.xml'),
             class_to_idx)
         assert (ann['width'], ann['height']) == (64, 48)

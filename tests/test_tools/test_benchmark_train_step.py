@@ -1,21 +1,11 @@
 """tools/analysis/benchmark_train_step.py prints one row per phase."""
-import importlib.util
 import os.path as osp
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_tool():
-    path = osp.join(ROOT, 'tools', 'analysis', 'benchmark_train_step.py')
-    spec = importlib.util.spec_from_file_location('benchmark_train_step',
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from helpers import ROOT, load_tool
 
 
 def test_rows_for_both_phases_and_gap_only_cls(capsys):
-    tool = load_tool()
+    tool = load_tool('analysis/benchmark_train_step.py')
     aeft = osp.join(ROOT, 'configs', 'aeft', 'aeft_gpp_r38tiny_toy.py')
     tool.main([aeft, '--batch', '4', '--size', '32', '--steps', '1',
                '--warmup', '0'])

@@ -1,32 +1,19 @@
 """tools/dataset_converters on tiny generated inputs."""
-import importlib.util
 import json
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 from scipy.io import savemat
 
-from mmwsss.datasets import VOCClsDataset, voc_io
+from helpers import load_tool
+from mmwsss import fileio
+from mmwsss.datasets import VOCClsDataset
 from mmwsss.utils import InvalidInputError
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'converter_{name}',
-        osp.join(ROOT, 'tools', 'dataset_converters', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # worker processes unpickle from it
-    spec.loader.exec_module(module)
-    return module
-
-
-voc_aug = _load_tool('voc_aug')
-coco = _load_tool('coco')
+voc_aug = load_tool('dataset_converters/voc_aug.py', 'converter_voc_aug')
+coco = load_tool('dataset_converters/coco.py', 'converter_coco')
 
 # pycocotools 2.0.11 reference: mask.encode() of M_REF and
 # mask.decode(frPyObjects()) of TRIANGLE.
@@ -63,12 +50,12 @@ def test_voc_aug(tiny_voc, tmp_path):
     sbd = _sbd(tmp_path, sbd_masks,
                ['2007_000001', '2009_000010', '2008_000003'], ['2009_000011'])
     voc_mask = osp.join(tiny_voc, 'SegmentationClass', '2008_000003.png')
-    indices = voc_io.read_label_png(voc_mask, 20)
+    indices = fileio.read_label_png(voc_mask, 20)
     indices[0, 0] = 255
-    Image.fromarray(voc_io.voc_palette()[indices]).save(voc_mask)  # RGB
+    Image.fromarray(fileio.voc_palette()[indices]).save(voc_mask)  # RGB
     counts = voc_aug.convert(tiny_voc, sbd, nproc=2)
     assert counts == dict(masks=5, trainaug=4, from_voc=3)
-    trainaug = voc_io.read_split(
+    trainaug = fileio.read_split(
         osp.join(tiny_voc, 'ImageSets', 'Segmentation', 'trainaug.txt'))
     assert trainaug == [
         '2007_000001', '2007_000002', '2009_000010', '2009_000011'
@@ -76,15 +63,15 @@ def test_voc_aug(tiny_voc, tmp_path):
     aug = osp.join(tiny_voc, 'SegmentationClassAug')
     assert Image.open(osp.join(aug, '2009_000010.png')).mode == 'P'
     np.testing.assert_array_equal(
-        voc_io.read_label_png(osp.join(aug, '2009_000010.png'), 20),
+        fileio.read_label_png(osp.join(aug, '2009_000010.png'), 20),
         sbd_masks['2009_000010'])
     np.testing.assert_array_equal(
-        voc_io.read_label_png(osp.join(aug, '2007_000001.png'), 20),
-        voc_io.read_label_png(
+        fileio.read_label_png(osp.join(aug, '2007_000001.png'), 20),
+        fileio.read_label_png(
             osp.join(tiny_voc, 'SegmentationClass', '2007_000001.png'), 20))
     np.testing.assert_array_equal(
-        voc_io.read_label_png(osp.join(aug, '2008_000003.png'), 20), indices)
-    labels = voc_io.read_cls_labels(osp.join(tiny_voc, 'cls_labels.txt'), 20)
+        fileio.read_label_png(osp.join(aug, '2008_000003.png'), 20), indices)
+    labels = fileio.read_cls_labels(osp.join(tiny_voc, 'cls_labels.txt'), 20)
     assert labels == {
         '2007_000001': [7],
         '2007_000002': [11, 14],
@@ -175,13 +162,13 @@ def test_coco_converter(tmp_path, capsys):
     coco.main([root, '--splits', 'train'])
     assert '1 without annotations left out' in capsys.readouterr().out
     seg_dir = osp.join(root, 'SegmentationClass', 'train2014')
-    seg = voc_io.read_label_png(
+    seg = fileio.read_label_png(
         osp.join(seg_dir, 'COCO_train2014_000000000001.png'), 80)
     expected = np.where(M_REF, 80, 0)  # the larger toothbrush first,
     expected[1:5, 1:7] = 1  # the person drawn over it,
     expected[1:6, 8] = 255  # crowd where nothing else is
     np.testing.assert_array_equal(seg, expected)
-    assert not voc_io.read_label_png(
+    assert not fileio.read_label_png(
         osp.join(seg_dir, 'COCO_train2014_000000000002.png'), 80).any()
     with open(osp.join(root, 'cls_labels_train.txt')) as f:
         assert f.read() == 'COCO_train2014_000000000001 0 11 79\n'

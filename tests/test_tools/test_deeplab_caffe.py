@@ -4,7 +4,6 @@ The ``.caffemodel`` files are written by a small protobuf encoder below (no
 caffe or protobuf needed), in the new (``layer``) and the V1 (``layers``)
 formats, with packed and unpacked repeated fields.
 """
-import importlib.util
 import os.path as osp
 
 import numpy as np
@@ -12,16 +11,12 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from helpers import ROOT, load_tool
 from mmwsss.models.backbones import VGG16LargeFOV
 from mmwsss.registry import MODELS
 from mmwsss.utils import InvalidInputError, MissingInputError
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-_spec = importlib.util.spec_from_file_location(
-    'deeplab_caffe',
-    osp.join(ROOT, 'tools', 'model_converters', 'deeplab_caffe.py'))
-conv = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(conv)
+conv = load_tool('model_converters/deeplab_caffe.py', 'deeplab_caffe')
 
 V1_CONVOLUTION, V1_INNER_PRODUCT, V1_DATA, V1_RELU = 4, 14, 5, 18
 

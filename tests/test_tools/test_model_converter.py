@@ -3,23 +3,17 @@
 The MXNet file is produced by a small writer below (no mxnet needed), with
 the official ademxapp names for a width-reduced ResNet-38d.
 """
-import importlib.util
-import os.path as osp
 import struct
 
 import numpy as np
 import pytest
 import torch
 
+from helpers import load_tool
 from mmwsss.models.backbones import ResNet38d
 from mmwsss.utils import InvalidInputError, MissingInputError
 
-ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-_spec = importlib.util.spec_from_file_location(
-    'resnet38d_mxnet',
-    osp.join(ROOT, 'tools', 'model_converters', 'resnet38d_mxnet.py'))
-conv = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(conv)
+conv = load_tool('model_converters/resnet38d_mxnet.py', 'resnet38d_mxnet')
 
 WIDTH = 0.125
 _FLAGS = {np.dtype('float32'): 0, np.dtype('float64'): 1,

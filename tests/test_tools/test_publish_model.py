@@ -2,12 +2,10 @@
 checkpoints written here in the layout of mmengine's Runner."""
 import datetime
 import hashlib
-import importlib.util
 import os
 import os.path as osp
 import pathlib
 import re
-import sys
 
 import numpy as np
 import pytest
@@ -16,24 +14,15 @@ import torch.nn as nn
 from mmengine.logging import HistoryBuffer
 from mmengine.runner import load_checkpoint
 
+from helpers import ROOT, load_tool
 from mmwsss.utils import InvalidInputError, MissingInputError
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NAME_RE = re.compile(r'^(?P<stem>\w+)_(?P<time>\d{8}_\d{6})-'
                      r'(?P<hash>[0-9a-f]{8})\.pth$')
 
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'misc_{name}', osp.join(ROOT, 'tools', 'misc', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-publish_model = _load_tool('publish_model')
-print_config = _load_tool('print_config')
+publish_model = load_tool('misc/publish_model.py', 'misc_publish_model')
+print_config = load_tool('misc/print_config.py', 'misc_print_config')
 
 
 def _model():

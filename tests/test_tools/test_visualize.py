@@ -1,15 +1,13 @@
-import importlib.util
 import os.path as osp
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.stages import save_cams
-from mmwsss.datasets import voc_io
+from helpers import ROOT, load_tool
+from mmwsss import fileio
+from mmwsss.fileio import save_cams
 from mmwsss.visualization import cam_overlay, jet, label_overlay, make_panel
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def test_overlays_and_panel():
@@ -32,19 +30,12 @@ def test_overlays_and_panel():
         cam_overlay(image, np.zeros((3, 3)))
 
 
-def load_tool(path):
-    spec = importlib.util.spec_from_file_location('tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_visualize_tool(toy_voc, tmp_path):
-    visualize = load_tool(osp.join(ROOT, 'tools', 'analysis', 'visualize.py'))
+    visualize = load_tool('analysis/visualize.py')
     cam_dir, out_dir = tmp_path / 'cams', tmp_path / 'panels'
-    gt = voc_io.read_label_png(
+    gt = fileio.read_label_png(
         osp.join(toy_voc, 'SegmentationClass', 'toy_000000.png'), 6)
-    keys = np.array(voc_io.labels_from_mask(gt), np.int64)
+    keys = np.array(fileio.labels_from_mask(gt), np.int64)
     save_cams(str(cam_dir / 'toy_000000.npz'),
               np.stack([(gt == k + 1).astype(np.float32) for k in keys]),
               keys)

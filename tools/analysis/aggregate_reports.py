@@ -21,7 +21,7 @@ import sys
 from typing import Dict, List
 
 DEFAULT_METRICS = ('train:multi-label/mAP', 'cams:cam/mIoU_best',
-                   'cams:cam/J&F_best', 'pseudo:pseudo/mIoU',
+                   'cams:cam/J&F_best', 'refine:pseudo/mIoU',
                    'segment:single/mIoU')
 
 

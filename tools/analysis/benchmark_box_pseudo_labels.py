@@ -38,13 +38,13 @@ from scipy import ndimage
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from mmengine.config import Config  # noqa: E402
-from mmengine.logging import MMLogger  # noqa: E402
+from mmengine.config import Config
+from mmengine.logging import MMLogger
 
-from mmwsss.stages.box_pseudo_labels import STEPS  # noqa: E402
-from mmwsss.stages.box_pseudo_labels import make_box_pseudo_labels  # noqa: E402
-from mmwsss.registry import DATASETS, MODELS  # noqa: E402
-from mmwsss.utils import register_all_modules, without_pretrained  # noqa: E402
+from mmwsss.engine import without_pretrained
+from mmwsss.registry import DATASETS, MODELS
+from mmwsss.stages.box_pseudo_labels import STEPS, make_box_pseudo_labels
+from mmwsss.utils import register_all_modules
 
 DEFAULT_CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',

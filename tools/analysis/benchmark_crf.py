@@ -21,7 +21,7 @@ from scipy import ndimage
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from mmwsss.refine.dense_crf import dense_crf  # noqa: E402
+from mmwsss.ops import dense_crf
 
 
 def make_inputs(seed: int, height: int, width: int, labels: int,

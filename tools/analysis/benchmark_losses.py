@@ -25,7 +25,7 @@ allocator) and ``ru_maxrss`` is a high-water mark since process start, so
 an import-time peak could hide a smaller one. The child therefore, after
 allocating the inputs, returns the freed heap pages to the kernel
 (glibc ``malloc_trim(0)``: otherwise memory freed while making the inputs
-could be re-used without raising the RSS), resets the kernel's
+could be reused without raising the RSS), resets the kernel's
 high-water mark (``echo 5 > /proc/self/clear_refs``, Linux >= 4.0), runs
 the first forward + backward and reports ``VmHWM`` (peak RSS since the
 reset) minus ``VmRSS`` just before: the peak extra resident memory of
@@ -74,7 +74,7 @@ def _proc_status_kib(field: str) -> int:
 
 def _release_free_heap() -> None:
     """Give freed heap pages back to the kernel (glibc ``malloc_trim``), so
-    that re-using them during the measured call shows up in the RSS."""
+    that reusing them during the measured call shows up in the RSS."""
     try:
         ctypes.CDLL('libc.so.6').malloc_trim(0)
     except (OSError, AttributeError):
@@ -95,7 +95,7 @@ def make_inputs(shape: tuple, dtype, device: str, seed: int = 0) -> tuple:
     import torch
     import torch.nn.functional as F
 
-    from mmwsss.models.losses.feature_similarity_loss import fsl_prediction_map
+    from mmwsss.models.losses.fsl_adaptors import fsl_prediction_map
     n, c, h, w = shape
     gen = torch.Generator().manual_seed(seed)
     cams = 3 * F.interpolate(
@@ -123,8 +123,10 @@ def worker(case: dict, out: str) -> None:
     """Run one case in this (fresh) process; write results to ``out``."""
     import torch
 
-    from mmwsss.models.losses.feature_similarity_loss import (
-        dense_feature_similarity_loss, feature_similarity_loss)
+    from mmwsss.models.losses.fsl_kernel import feature_similarity_loss
+    from tests.references.feature_similarity_loss import (
+        dense_feature_similarity_loss,
+    )
     torch.set_num_threads(case['threads'])
     device = case['device']
     cuda = device.startswith('cuda')

@@ -19,7 +19,7 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-STAGES = ('train', 'cams', 'pseudo', 'segment')
+STAGES = ('train', 'cams', 'refine', 'segment')
 
 
 def run_stage(config: str, work_dir: str, stage: str) -> tuple:

@@ -24,13 +24,14 @@ import torch
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from mmengine.config import Config  # noqa: E402
-from mmengine.logging import MMLogger  # noqa: E402
-from mmengine.optim import build_optim_wrapper  # noqa: E402
-from mmpretrain.structures import DataSample  # noqa: E402
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.optim import build_optim_wrapper
+from mmpretrain.structures import DataSample
 
-from mmwsss.registry import MODELS  # noqa: E402
-from mmwsss.utils import register_all_modules, without_pretrained  # noqa: E402
+from mmwsss.engine import without_pretrained
+from mmwsss.registry import MODELS
+from mmwsss.utils import register_all_modules
 
 
 def random_batch(batch: int, size: int, num_classes: int,

@@ -5,7 +5,8 @@
 
 With ``--num N`` instead of ``--ids``, the first N images of the split are
 drawn. ``--cams``/``--pseudo`` default to the folders of
-``tools/run_pipeline.py`` (``work_dirs/<stem>/cams/cams``, ``.../pseudo``).
+``tools/run_pipeline.py`` (``work_dirs/<stem>/cams/cams``,
+``work_dirs/<stem>/refine/pseudo``).
 """
 import argparse
 import io
@@ -18,9 +19,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
 from mmengine.config import DictAction
 from PIL import Image
 
-from mmwsss.stages import build_inference_dataset, load_cams, read_rgb
+from mmwsss import fileio
+from mmwsss.fileio import load_cams, read_rgb
+from mmwsss.stages import build_inference_dataset
 from mmwsss.stages.cam_inference import image_id, load_config
-from mmwsss.datasets import voc_io
 from mmwsss.utils import InvalidInputError, exit_on_user_error
 from mmwsss.utils.atomic_io import atomic_write
 from mmwsss.visualization import make_panel
@@ -53,7 +55,7 @@ def main(argv=None):
         dataset = build_inference_dataset(cfg, args.split)
         stem = osp.splitext(osp.basename(args.config))[0]
         cam_dir = args.cams or osp.join('work_dirs', stem, 'cams', 'cams')
-        pseudo_dir = args.pseudo or osp.join('work_dirs', stem, 'pseudo',
+        pseudo_dir = args.pseudo or osp.join('work_dirs', stem, 'refine',
                                              'pseudo')
         classes = dataset.metainfo['classes']
         infos = {
@@ -77,9 +79,9 @@ def main(argv=None):
                 names = [classes[k] for k in keys]
             pseudo_path = osp.join(pseudo_dir, f'{img_id}.png')
             if osp.isfile(pseudo_path):
-                pseudo = voc_io.read_label_png(pseudo_path, len(classes))
+                pseudo = fileio.read_label_png(pseudo_path, len(classes))
             if info.get('seg_map_path'):
-                gt = voc_io.read_label_png(info['seg_map_path'], len(classes))
+                gt = fileio.read_label_png(info['seg_map_path'], len(classes))
             panel = make_panel(image, cams, names or (), pseudo, gt)
             buf = io.BytesIO()
             Image.fromarray(panel).save(buf, format='PNG')

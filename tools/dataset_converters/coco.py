@@ -30,10 +30,13 @@ from mmengine.utils import track_parallel_progress, track_progress
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from mmwsss.datasets import voc_io  # noqa: E402
-from mmwsss.datasets.coco_cls_dataset import (COCO_CAT_TO_LABEL,  # noqa: E402
-                                              load_coco_instances)
-from mmwsss.utils import InvalidInputError, exit_on_user_error  # noqa: E402
+from mmwsss import fileio
+from mmwsss.datasets.coco_cls_dataset import (
+    COCO_CAT_TO_LABEL,
+    load_coco_instances,
+)
+from mmwsss.utils import InvalidInputError, exit_on_user_error
+from mmwsss.utils.atomic_io import atomic_write
 
 
 def decode_rle_string(text: Union[str, bytes]) -> List[int]:
@@ -160,8 +163,8 @@ def convert_image(task: Tuple[dict, List[dict], str, str]) -> None:
             crowd |= mask
         else:
             seg[mask] = COCO_CAT_TO_LABEL[ann['category_id']] + 1
-    seg[crowd & (seg == 0)] = voc_io.IGNORE_INDEX
-    voc_io.save_label_png(out, seg)
+    seg[crowd & (seg == 0)] = fileio.IGNORE_INDEX
+    fileio.save_label_png(out, seg)
 
 
 def convert_split(coco_root: str, split: str, nproc: int = 1) -> dict:
@@ -193,9 +196,9 @@ def convert_split(coco_root: str, split: str, nproc: int = 1) -> dict:
         track_parallel_progress(convert_image, tasks, nproc, chunksize=16)
     else:
         track_progress(convert_image, tasks)
-    voc_io.atomic_write(
+    atomic_write(
         osp.join(coco_root, f'cls_labels_{split}.txt'),
-        voc_io.format_cls_labels(labels).encode())
+        fileio.format_cls_labels(labels).encode())
     return dict(images=len(tasks), labelled=len(labels))
 
 
@@ -212,7 +215,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     with exit_on_user_error():
-        voc_io.require_dir(args.coco_root, 'COCO root', voc_io.COCO_HINT)
+        fileio.require_dir(args.coco_root, 'COCO root', fileio.COCO_HINT)
         for split in args.splits:
             counts = convert_split(args.coco_root, split, args.nproc)
             print(f'\n{split}: {counts["images"]} masks, '

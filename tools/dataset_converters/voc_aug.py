@@ -28,11 +28,16 @@ from scipy.io import loadmat
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from mmwsss.datasets import voc_io  # noqa: E402
-from mmwsss.utils import MissingInputError  # noqa: E402
-from mmwsss.utils import InvalidInputError, exit_on_user_error
+from mmwsss import fileio
+from mmwsss.datasets import VOC_CLASSES
+from mmwsss.utils import (
+    InvalidInputError,
+    MissingInputError,
+    exit_on_user_error,
+)
+from mmwsss.utils.atomic_io import atomic_write
 
-NUM_CLASSES = len(voc_io.VOC_CLASSES)
+NUM_CLASSES = len(VOC_CLASSES)
 SBD_HINT = ('Download SBD benchmark.tgz (http://www.eecs.berkeley.edu/'
             'Research/Projects/CS/vision/grouping/semantic_contours/'
             'benchmark.tgz) and pass the extracted benchmark_RELEASE folder.')
@@ -64,7 +69,7 @@ def load_sbd_mask(path: str) -> np.ndarray:
     Returns:
         np.ndarray: uint8 (H, W) label map.
     """
-    voc_io.require_file(path, 'SBD mask', SBD_HINT)
+    fileio.require_file(path, 'SBD mask', SBD_HINT)
     try:
         mat = loadmat(path, squeeze_me=True, struct_as_record=False)
         mask = np.asarray(mat['GTcls'].Segmentation)
@@ -76,7 +81,7 @@ def load_sbd_mask(path: str) -> np.ndarray:
         raise InvalidInputError(
             f'SBD mask {path}: GTcls.Segmentation has shape {mask.shape}, '
             f'not (H, W). {SBD_HINT}')
-    voc_io.check_label_values(mask, NUM_CLASSES, f'SBD mask {path}')
+    fileio.check_label_values(mask, NUM_CLASSES, f'SBD mask {path}')
     return mask.astype(np.uint8)
 
 
@@ -100,10 +105,10 @@ def read_voc_mask(path: str) -> np.ndarray:
     except (OSError, SyntaxError, ValueError):
         rgb = None  # read_label_png raises the right error
     if rgb is None:
-        return voc_io.read_label_png(path, NUM_CLASSES)
+        return fileio.read_label_png(path, NUM_CLASSES)
     weights = np.array([1 << 16, 1 << 8, 1])
-    indices = [*range(NUM_CLASSES + 1), voc_io.IGNORE_INDEX]
-    lut = dict(zip(voc_io.voc_palette()[indices] @ weights, indices))
+    indices = [*range(NUM_CLASSES + 1), fileio.IGNORE_INDEX]
+    lut = dict(zip(fileio.voc_palette()[indices] @ weights, indices))
     codes, inverse = np.unique(
         rgb.astype(np.int64) @ weights, return_inverse=True)
     unknown = [int(c) for c in codes if c not in lut]
@@ -130,8 +135,8 @@ def convert_one(task: Tuple[str, str]) -> List[int]:
         mask = load_sbd_mask(src)
     else:
         mask = read_voc_mask(src)
-    voc_io.save_label_png(out, mask)
-    return voc_io.labels_from_mask(mask)
+    fileio.save_label_png(out, mask)
+    return fileio.labels_from_mask(mask)
 
 
 def convert(voc_root: str,
@@ -150,13 +155,13 @@ def convert(voc_root: str,
     Returns:
         dict: counts ``masks``, ``trainaug``, ``from_voc``.
     """
-    voc_io.require_dir(voc_root, 'VOC root', voc_io.VOC_HINT)
+    fileio.require_dir(voc_root, 'VOC root', fileio.VOC_HINT)
     sbd_dir = sbd_dataset_dir(sbd_root)
     split_dir = osp.join(voc_root, 'ImageSets', 'Segmentation')
-    voc_train = voc_io.read_split(osp.join(split_dir, 'train.txt'))
-    voc_val = voc_io.read_split(osp.join(split_dir, 'val.txt'))
-    sbd_train = voc_io.read_split(osp.join(sbd_dir, 'train.txt'), SBD_HINT)
-    sbd_val = voc_io.read_split(osp.join(sbd_dir, 'val.txt'), SBD_HINT)
+    voc_train = fileio.read_split(osp.join(split_dir, 'train.txt'))
+    voc_val = fileio.read_split(osp.join(split_dir, 'val.txt'))
+    sbd_train = fileio.read_split(osp.join(sbd_dir, 'train.txt'), SBD_HINT)
+    sbd_val = fileio.read_split(osp.join(sbd_dir, 'val.txt'), SBD_HINT)
     out_dir = out_dir or osp.join(voc_root, 'SegmentationClassAug')
     voc_ids = set(voc_train) | set(voc_val)
     ids = sorted(voc_ids | set(sbd_train) | set(sbd_val))
@@ -169,12 +174,12 @@ def convert(voc_root: str,
         labels = track_progress(convert_one, tasks)
     trainaug = sorted((set(sbd_train) | set(sbd_val) | set(voc_train)) -
                       set(voc_val))
-    voc_io.atomic_write(
+    atomic_write(
         osp.join(split_dir, 'trainaug.txt'),
         ''.join(f'{i}\n' for i in trainaug).encode())
-    voc_io.atomic_write(
+    atomic_write(
         osp.join(voc_root, 'cls_labels.txt'),
-        voc_io.format_cls_labels(dict(zip(ids, labels))).encode())
+        fileio.format_cls_labels(dict(zip(ids, labels))).encode())
     return dict(masks=len(ids), trainaug=len(trainaug), from_voc=len(voc_ids))
 
 

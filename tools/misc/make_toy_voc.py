@@ -11,8 +11,8 @@ import time
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-from mmwsss.datasets.toy_voc import make_toy_voc  # noqa: E402
-from mmwsss.utils import exit_on_user_error  # noqa: E402
+from mmwsss.datasets.toy_voc import make_toy_voc
+from mmwsss.utils import exit_on_user_error
 
 
 def parse_args(argv=None) -> argparse.Namespace:

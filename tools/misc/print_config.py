@@ -13,9 +13,9 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config, DictAction
 
-from mmwsss.utils import MissingInputError, exit_on_user_error  # noqa: E402
+from mmwsss.utils import MissingInputError, exit_on_user_error
 
 
 def merged_config(config: str, cfg_options: dict = None) -> Config:

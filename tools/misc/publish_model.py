@@ -9,9 +9,9 @@ str-keyed dicts of those), so it loads with
 ``torch.load(path, weights_only=True)``. Everything else mmengine stores for
 resuming (``optimizer``, ``param_schedulers``, ``message_hub``,
 ``ema_state_dict``, ...) is dropped. The file is named
-``<stem>_<YYYYMMDD_HHMMSS>-<sha256[:8]>.pth`` (STYLE.md §7): the stem is
-the config stem (by default read from the checkpoint, else the name of its
-folder, i.e. the work dir; see :func:`default_stem`), the time is the
+``<stem>_<YYYYMMDD_HHMMSS>-<sha256[:8]>.pth`` (docs/en/model_zoo.md): the
+stem is the config stem (by default read from the checkpoint, else the name
+of its folder, i.e. the work dir; see :func:`default_stem`), the time is the
 moment of publishing in UTC and the hash is taken over the bytes of the
 final file. A training log given with ``--log``
 is copied next to it as ``<same name>.log.json``.
@@ -34,12 +34,16 @@ from typing import Any, Dict, List, Optional, Tuple
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from mmwsss.utils import (InvalidInputError, MissingInputError,  # noqa: E402
-                          exit_on_user_error, sha256_file)
-from mmwsss.utils.atomic_io import atomic_write  # noqa: E402
+from mmwsss.utils import (
+    InvalidInputError,
+    MissingInputError,
+    exit_on_user_error,
+    sha256_file,
+)
+from mmwsss.utils.atomic_io import atomic_write
 
 TOOL = 'tools/misc/publish_model.py'
 _STEM_RE = re.compile(r'^[A-Za-z0-9_]+$')

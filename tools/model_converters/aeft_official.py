@@ -2,9 +2,9 @@
 """Convert the released official AEFT classifier to mmwsss keys.
 
 Input: the VOC classifier released with the official AEFT code (seed mIoU
-56.2 % in its README), a plain torch state dict of their ``Net_gpp``
-(specs/aeft_gpp.md §4.4); a ``module.`` prefix (DataParallel) and a
-``{'state_dict': ...}`` wrapper are accepted. Output: ``torch.save({
+56.2 % in its README), a plain torch state dict of their ``Net_gpp``;
+a ``module.`` prefix (DataParallel) and a ``{'state_dict': ...}`` wrapper
+are accepted. Output: ``torch.save({
 'state_dict': ..., 'meta': {...}})`` with tensors and plain values only
 (loads with ``weights_only=True``), for the ``AEFTClassifier`` of
 ``configs/aeft/aeft_gpp_r38_voc.py`` (``load_from`` or ``tools/test.py``).
@@ -18,14 +18,14 @@ Key mapping (official -> mmwsss):
 
 * ResNet-38d trunk (``conv1a.weight``, ``b2.bn_branch2a.weight``, ...,
   ``bn7.*``) -> ``backbone.<same key>`` (``ResNet38d`` keeps the official
-  module names, spec §4.3);
+  module names);
 * ``fc8.weight`` (1x1 conv 4096 -> D) -> ``head.hidden.weight``;
 * ``fc9.weight`` (1x1 conv D -> K) -> ``head.classifier.weight``;
 * ``gconv{i}.att_p.0.weight`` / ``gconv{i}.att_n.0.weight`` (3x3 convs
   2K -> 2 of the i-th gated merge, i = 1, 2, 3) ->
   ``head.gates.{i-1}.pos_gate.weight`` / ``head.gates.{i-1}.neg_gate.weight``;
-* ``bn8.*``: a BatchNorm the official model builds but never calls (spec
-  G14); dropped, with a note.
+* ``bn8.*``: a BatchNorm the official model builds but never calls;
+  dropped, with a note.
 
 Any other key is an error that lists it. Shapes are checked against a
 ``ResNet38d`` of the same width and against each other (fc8 input = trunk
@@ -41,10 +41,14 @@ from typing import Dict, List, Mapping, Tuple
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-import torch  # noqa: E402
+import torch
 
-from mmwsss.utils import (InvalidInputError, MissingInputError,  # noqa: E402
-                          WSSSInputError, sha256_file)
+from mmwsss.utils import (
+    InvalidInputError,
+    MissingInputError,
+    WSSSInputError,
+    sha256_file,
+)
 
 _TRUNK_RE = re.compile(r'^(conv1a|bn7|b\d+(_\d+)?)\.')
 _GATE_RE = re.compile(r'^gconv([1-3])\.att_(p|n)\.0\.weight$')
@@ -296,7 +300,7 @@ def main(argv=None) -> int:
           f'{meta["width_mult"]:g})')
     if dropped:
         print(f'note: dropped {len(dropped)} keys of bn8, a BatchNorm the '
-              'official model builds but never uses (spec G14): '
+              'official model builds but never uses: '
               f'{", ".join(dropped)}')
     if meta['added_keys']:
         print(f'note: the file has no num_batches_tracked for '

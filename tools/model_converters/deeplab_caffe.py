@@ -60,11 +60,15 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from mmwsss.utils import (InvalidInputError, MissingInputError,  # noqa: E402
-                          exit_on_user_error, sha256_file)
+from mmwsss.utils import (
+    InvalidInputError,
+    MissingInputError,
+    exit_on_user_error,
+    sha256_file,
+)
 
 ARCHS = ('vgg16', 'resnet101')
 _FIX = {

@@ -38,7 +38,7 @@ A shape (V1/V2/V3) is int32 ndim + ndim int64 dims. Type flags: 0 float32,
 1 float64, 2 float16, 3 uint8, 4 int32, 5 int8, 6 int64, 7 bool, 8 int16,
 9 uint16, 10 uint32, 11 uint64. Floating arrays are stored as float32.
 
-Key mapping (aeft_gpp.md §4.4), after dropping ``arg:``/``aux:``:
+Key mapping (ademxapp model A1 names), after dropping ``arg:``/``aux:``:
 ``conv1a_weight`` -> ``conv1a.weight``;
 ``res{S}a_branch{X}_weight`` -> ``b{S}.conv_branch{X}.weight``;
 ``res{S}b{n}_branch{X}_weight`` -> ``b{S}_{n}.conv_branch{X}.weight``;
@@ -60,11 +60,15 @@ from typing import BinaryIO, Dict, List, Optional, Tuple
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
-from mmwsss.utils import (InvalidInputError, MissingInputError,  # noqa: E402
-                          WSSSInputError, sha256_file)
+from mmwsss.utils import (
+    InvalidInputError,
+    MissingInputError,
+    WSSSInputError,
+    sha256_file,
+)
 
 LIST_MAGIC = 0x112
 V1_MAGIC = 0xF993FAC8

@@ -2,7 +2,7 @@
 # images with at least one object); val: val2014 (40,137). Labels and masks
 # from tools/dataset_converters/coco.py (cls_labels_<split>.txt,
 # SegmentationClass/<split>2014/). Augmentation as the VOC stage-1 base
-# (AEFT §1.1: "the same as VOC" for COCO).
+# (AEFT's supplement: "the same as VOC" for COCO).
 _base_ = ['./voc12_cls.py']
 dataset_type = 'COCOClsDataset'
 data_root = 'data/coco'

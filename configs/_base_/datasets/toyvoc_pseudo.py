@@ -77,7 +77,7 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# mIoU (mmseg) and the contour F / J&F of specs/isl_fsl.md §2.7
+# mIoU (mmseg) and the contour F / J&F of hfpl (github.com/arvijj/hfpl)
 val_evaluator = [
     dict(type='IoUMetric', iou_metrics=['mIoU']),
     dict(type='BoundaryFScore')

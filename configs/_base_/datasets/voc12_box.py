@@ -1,10 +1,12 @@
-# PASCAL VOC 2012 with bounding boxes (BANA stage 1, specs/bana.md §3.1,
-# §6.1). Train: trainaug (10,582 images; boxes from Annotations/<id>.xml,
+# PASCAL VOC 2012 with bounding boxes (BANA stage 1, Oh et al., CVPR 2021,
+# github.com/cvlab-yonsei/BANA). Train: trainaug (10,582 images; boxes
+# from Annotations/<id>.xml,
 # difficult and truncated boxes kept, coordinates as written); val: the
 # 1,449 val images. The definite-background mask is rebuilt from the boxes
 # (1 outside every box); to read the authors' BgMaskfromBoxes PNGs instead
 # use LoadBoxBackgroundMask(mask_dir=data_root + '/BgMaskfromBoxes').
-# Augmentation (§3.1, in this order, boxes and mask moved with the image):
+# Augmentation (official code, in this order, boxes and mask moved with
+# the image):
 # rescale by s ~ U[0.5, 1.5] (image bilinear, mask nearest, boxes x s);
 # pad both sides by ceil(diff/2) (image: BANA's RGB mean (123, 117, 104) in
 # mmcv's BGR order, mask: 0), random 321x321 crop, boxes clipped (a right /

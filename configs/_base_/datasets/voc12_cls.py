@@ -1,7 +1,7 @@
 # PASCAL VOC 2012 image-level labels. Train: trainaug (10,582 images, labels
 # from cls_labels.txt written by tools/dataset_converters/voc_aug.py); val:
 # the 1,449 val images with labels from SegmentationClass. Augmentation as
-# AEFT stage 1 (specs/aeft_gpp.md §1.1): long side uniform in [256, 512]
+# AEFT stage 1 (KAIST-vilab/AEFT train.py): long side uniform in [256, 512]
 # (bicubic), flip, colour jitter (p 0.8), 320x320 crop padded with the mean.
 dataset_type = 'VOCClsDataset'
 data_root = 'data/VOCdevkit/VOC2012'

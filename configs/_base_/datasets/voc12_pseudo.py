@@ -2,7 +2,7 @@
 # labels <pseudo_label_dir>/<id>.png, validate on val (1,449) against the
 # ground truth. Needs data/VOCdevkit/VOC2012 with SegmentationClass and
 # ImageSets/Segmentation/trainaug.txt (tools/dataset_converters/voc_aug.py).
-# Train augmentation of DeepLab-V2 (isl_fsl.md §2.6, bana.md §5.3): random
+# Train augmentation of DeepLab-V2 (arvijj/hfpl, cvlab-yonsei/BANA): random
 # rescale by U[0.5, 1.5] (VOC images have a 500-pixel long side, so a
 # (500, 500) scale with keep_ratio rescales the original image), random
 # 321x321 crop (the data preprocessor pads with the mean / 255), flip.
@@ -29,7 +29,7 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]
-# Multi-scale + flip test (SEAM / AEFT DeepLab recipe, aeft_gpp.md §1.6);
+# Multi-scale + flip test (SEAM / AEFT DeepLab recipe);
 # used by `tools/test.py --tta` with the model base's tta_model.
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
 tta_pipeline = [
@@ -71,7 +71,7 @@ val_dataloader = dict(
             img_path='JPEGImages', seg_map_path='SegmentationClass'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# mIoU (mmseg) and the contour F / J&F of specs/isl_fsl.md §2.7
+# mIoU (mmseg) and the contour F / J&F of hfpl (github.com/arvijj/hfpl)
 val_evaluator = [
     dict(type='IoUMetric', iou_metrics=['mIoU']),
     dict(type='BoundaryFScore')

@@ -20,6 +20,6 @@ model = dict(
             checkpoint='pretrained/resnet38d_imagenet.pth')),
     head=dict(type='GAPHead', num_classes=20, in_channels=4096),
     # AEFT/SEAM inference: 4 scales x flip, bicubic rescaling, upsample then
-    # ReLU, per-class max normalisation (specs/aeft_gpp.md §1.2).
+    # ReLU, per-class max normalisation (KAIST-vilab/AEFT infer.py).
     cam_cfg=dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True,
                  resize_mode='bicubic'))

@@ -1,6 +1,6 @@
 # DeepLab-V2 (ASPP-L) on ResNet-101, output stride 8 (Chen et al., TPAMI
 # 2018): the Res101 segmentation network of the WSSS papers
-# (specs/isl_fsl.md §2.6, bana.md §5.2). Layers 3/4 dilated 2/4 with stride
+# (hfpl, BANA). Layers 3/4 dilated 2/4 with stride
 # 1, ASPP = sum of four dilated 3x3 classifiers (DeepLabV2Head), no BN/ReLU
 # in the head. Backbone BN frozen (eval mode, no affine updates), as
 # DeepLab-V2 / deeplab-pytorch train it with batch 10.
@@ -49,10 +49,9 @@ model = dict(
 # `tools/test.py --tta`: multi-scale + flip (the dataset's tta_pipeline),
 # softmax-averaged as mmseg's SegTTAModel. DenseCRF on the merged
 # probabilities is off (n_iter=0);
-# `--cfg-options tta_model.crf.n_iter=10` gives the +CRF column with
-# BANA's DeepLab-V2 test CRF (bana.md §5.5:
-# (w_bi, θ_α, θ_β, w_g, θ_γ) = (4, 67, 3, 3, 1), 10 iterations, the same as
-# DeepLab-V2's own VOC setting in deeplab-pytorch).
+# `--cfg-options tta_model.crf.n_iter=10` gives the +CRF column with BANA's
+# DeepLab-V2 test CRF ((w_bi, θ_α, θ_β, w_g, θ_γ) = (4, 67, 3, 3, 1), 10
+# iterations, the same as DeepLab-V2's own VOC setting in deeplab-pytorch).
 tta_model = dict(
     type='CRFSegTTAModel',
     crf=dict(

@@ -1,11 +1,11 @@
 # DeepLab-V2 ResNet-101 recipe for VOC train_aug (pseudo labels): SGD lr
 # 2.5e-4, momentum 0.9, weight decay 5e-4, poly(0.9) to 0 over 20,000
 # iterations at batch 10, the new head at 10x lr. Sources: BANA's V2 config
-# (specs/bana.md §5.4; 10x for the ASPP branches and classifier) and
-# kazuto1011/deeplab-pytorch configs/voc12.yaml (specs/isl_fsl.md §2.6; it
-# gives head biases 20x and updates the poly lr every 10 iterations).
-# The SEAM/AEFT ResNet-38 DeepLab recipe (aeft_gpp.md §1.6) has the same
-# batch, momentum, decay, poly power and length with lr 1e-3.
+# (cvlab-yonsei/BANA; 10x for the ASPP branches and classifier) and
+# kazuto1011/deeplab-pytorch configs/voc12.yaml (it gives head biases 20x and
+# updates the poly lr every 10 iterations). The SEAM/AEFT ResNet-38 DeepLab
+# recipe has the same batch, momentum, decay, poly power and length with lr
+# 1e-3.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=2.5e-4, momentum=0.9, weight_decay=5e-4),
@@ -22,12 +22,3 @@ param_scheduler = [
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=20000, val_interval=2000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=2000,
-        max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-)

@@ -1,8 +1,8 @@
-# The AEFT stage-1 recipe (specs/aeft_gpp.md §1.1): SGD lr 0.01, weight decay
-# 5e-4, poly(0.9) decay over (10582 // 8) * 40 = 52,880 iterations at batch 8,
-# one lr for every trainable tensor (no 10x head lr, G3). momentum=5e-4
-# reproduces the official code's effective value (G1: weight decay passed
-# into SGD's momentum slot); set 0.9 for the textbook optimiser.
+# The AEFT stage-1 recipe (KAIST-vilab/AEFT train.py): SGD lr 0.01, weight
+# decay 5e-4, poly(0.9) decay over (10582 // 8) * 40 = 52,880 iterations at
+# batch 8, one lr for every trainable tensor (no 10x head lr). momentum=5e-4
+# reproduces the official code's effective value (weight decay passed into
+# SGD's momentum slot); set 0.9 for the textbook optimiser.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=5e-4, weight_decay=5e-4))
@@ -18,12 +18,3 @@ param_scheduler = [
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=52880, val_interval=5000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=5000,
-        max_keep_ckpts=3),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-)

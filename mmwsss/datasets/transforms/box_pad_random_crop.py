@@ -1,6 +1,8 @@
 """Pad-if-needed + random crop with BANA's box conventions.
 
-Spec ``specs/bana.md`` §3.1 steps 2-3 and §8.2:
+BANA: Oh, Kim, Ham, "Background-Aware Pooling and Noise-Aware Loss for
+Weakly-Supervised Semantic Segmentation", CVPR 2021, arXiv:2104.00905;
+official code https://github.com/cvlab-yonsei/BANA. As in that code:
 
 - a side shorter than the crop is padded on **both** sides by
   ``ceil(diff / 2)`` (an odd difference adds one extra pixel); the image

@@ -1,6 +1,10 @@
 """Random horizontal flip of an image with its boxes and background mask.
 
-Spec ``specs/bana.md`` §3.1 step 4: with probability 0.5 the image and the
+BANA: Oh, Kim, Ham, "Background-Aware Pooling and Noise-Aware Loss for
+Weakly-Supervised Semantic Segmentation", CVPR 2021, arXiv:2104.00905;
+official code https://github.com/cvlab-yonsei/BANA.
+
+As in the official code, with probability 0.5 the image and the
 definite-background mask are mirrored and a box [x0, x1] becomes
 [W - x1, W - x0], W the image width. With boxes read as 0-based pixel
 edges (columns x0 .. x1 - 1) this is exact; note that a coordinate

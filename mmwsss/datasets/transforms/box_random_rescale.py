@@ -1,6 +1,10 @@
 """Random rescale of an image with its boxes and background mask (BANA).
 
-Spec ``specs/bana.md`` §3.1 step 1: a factor s uniform in [0.5, 1.5]; the
+BANA: Oh, Kim, Ham, "Background-Aware Pooling and Noise-Aware Loss for
+Weakly-Supervised Semantic Segmentation", CVPR 2021, arXiv:2104.00905;
+official code https://github.com/cvlab-yonsei/BANA.
+
+As in the official code: a factor s uniform in [0.5, 1.5]; the
 image is resized bilinearly, the definite-background mask with nearest
 neighbour, and the box coordinates are multiplied by s.
 """

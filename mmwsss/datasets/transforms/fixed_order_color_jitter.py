@@ -1,10 +1,14 @@
 """Colour jitter with a fixed brightness -> contrast -> saturation order.
 
-BANA (spec ``specs/bana.md`` §3.1 step 5, §5.1) jitters brightness,
-contrast and saturation in this order, each with a factor uniform in
-[1 - x, 1 + x] (x = 0.5), no hue, on the uint8 image. mmpretrain's
-``ColorJitter`` shuffles the order and mmseg's ``PhotoMetricDistortion``
-applies each step with probability 0.5, so neither matches.
+BANA: Oh, Kim, Ham, "Background-Aware Pooling and Noise-Aware Loss for
+Weakly-Supervised Semantic Segmentation", CVPR 2021, arXiv:2104.00905;
+official code https://github.com/cvlab-yonsei/BANA.
+
+BANA jitters brightness, contrast and saturation in this order, each with a
+factor uniform in [1 - x, 1 + x] (x = 0.5), no hue, on the uint8 image.
+mmpretrain's ``ColorJitter`` shuffles the order and mmseg's
+``PhotoMetricDistortion`` applies each step with probability 0.5, so neither
+matches.
 
 The operations follow PIL's ``ImageEnhance`` / torchvision's definitions:
 brightness ``f·I``; contrast ``f·I + (1-f)·mean(gray(I))``; saturation

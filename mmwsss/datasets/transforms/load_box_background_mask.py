@@ -1,12 +1,15 @@
 """BANA's definite-background mask M: 1 outside every box, 0 inside.
 
-Spec ``specs/bana.md`` §2, §3.1 and §6.1. The official code reads a
-precomputed PNG per image (``BgMaskfromBoxes``, distributed by the
-authors); by default the mask is rebuilt here from the XML boxes with the
-ReScience rule: start from ones and, for every box (difficult ones
-included), zero rows ``int(ymin) .. int(ymax) - 1`` and columns
-``int(xmin) .. int(xmax) - 1``, i.e. VOC's 1-based coordinates read as
-0-based indices with an exclusive upper bound (§4.1, §8.2).
+BANA: Oh, Kim, Ham, "Background-Aware Pooling and Noise-Aware Loss for
+Weakly-Supervised Semantic Segmentation", CVPR 2021, arXiv:2104.00905;
+official code https://github.com/cvlab-yonsei/BANA.
+
+The official code reads a precomputed PNG per image (``BgMaskfromBoxes``,
+distributed by the authors); by default the mask is rebuilt here from the XML
+boxes with the ReScience rule: start from ones and, for every box (difficult
+ones included), zero rows ``int(ymin) .. int(ymax) - 1`` and columns
+``int(xmin) .. int(xmax) - 1``, i.e. VOC's 1-based coordinates read as 0-based
+indices with an exclusive upper bound, as the official code does.
 """
 import os.path as osp
 from typing import Optional, Sequence
@@ -30,7 +33,7 @@ def boxes_to_bg_mask(boxes: np.ndarray,
         one_based (bool): False (default, BANA / ReScience): zero rows
             ``int(y0) .. int(y1) - 1``; True: read the coordinates as VOC's
             1-based inclusive pixels and zero ``int(y0) - 1 .. int(y1) -
-            1`` (the "fixed" convention of spec §8.2).
+            1`` (a "fixed" convention, not the official one).
 
     Returns:
         np.ndarray: uint8 (H, W) with values 0/1.
@@ -62,9 +65,9 @@ class LoadBoxBackgroundMask(BaseTransform):
             ``gt_bboxes`` (:func:`boxes_to_bg_mask`).
         mask_suffix (str): Default: ``'.png'``.
         one_based (bool): False (default, official): the XML values are
-            used as 0-based pixel edges. True (the "fixed" convention of
-            §8.2): they are VOC's 1-based inclusive pixels; the mask zeroes
-            rows ``y0 - 1 .. y1 - 1`` and ``gt_bboxes`` becomes 0-based
+            used as 0-based pixel edges. True (a "fixed" convention, not the
+            official one): they are VOC's 1-based inclusive pixels; the mask
+            zeroes rows ``y0 - 1 .. y1 - 1`` and ``gt_bboxes`` becomes 0-based
             (x0 - 1, y0 - 1, x1, y1), so both describe the same pixels.
         backend_args (dict, optional): mmengine file backend arguments.
     """

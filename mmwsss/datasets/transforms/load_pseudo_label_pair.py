@@ -1,9 +1,12 @@
 """Load BANA's two pseudo labels, Y_crf and Y_ret, as one pair.
 
-Spec ``specs/bana.md`` §4.7, §5.1. Y_crf (``seg_map_path``) becomes
-``gt_seg_map`` and Y_ret (``ret_map_path``, from
-``PseudoLabelSegDataset(ret_dir=...)``) becomes ``gt_seg_map_ret``; both are
-listed in ``seg_fields``, so mmseg's ``RandomResize`` / ``Resize``
+BANA: Oh, Kim, Ham, "Background-Aware Pooling and Noise-Aware Loss for
+Weakly-Supervised Semantic Segmentation", CVPR 2021, arXiv:2104.00905;
+official code https://github.com/cvlab-yonsei/BANA.
+
+Y_crf (``seg_map_path``) becomes ``gt_seg_map`` and Y_ret (``ret_map_path``,
+from ``PseudoLabelSegDataset(ret_dir=...)``) becomes ``gt_seg_map_ret``; both
+are listed in ``seg_fields``, so mmseg's ``RandomResize`` / ``Resize``
 (nearest), ``RandomCrop`` and ``RandomFlip`` transform them identically.
 """
 from mmseg.datasets.transforms import LoadAnnotations

@@ -1,6 +1,10 @@
 """Pack an augmented (Y_crf, Y_ret) pair with BANA's reliable label map.
 
-Spec ``specs/bana.md`` §5.1: after augmentation the loader forms
+BANA: Oh, Kim, Ham, "Background-Aware Pooling and Noise-Aware Loss for
+Weakly-Supervised Semantic Segmentation", CVPR 2021, arXiv:2104.00905;
+official code https://github.com/cvlab-yonsei/BANA.
+
+As in the official code, after augmentation the loader forms
 ``mask_fin`` = Y_crf where Y_crf == Y_ret and 255 elsewhere; padding (255 in
 both) is therefore "reliable but ignored".
 """

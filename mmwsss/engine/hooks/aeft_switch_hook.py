@@ -1,14 +1,16 @@
 """Switch AEFT on at a given iteration, with the official batch-size change
-(specs/aeft_gpp.md §3.5: classification only for the first T epochs at batch
-8, then AEFT at batch 32)."""
+of github.com/KAIST-vilab/AEFT: classification only for the first T epochs
+at batch 8, then AEFT at batch 32."""
 import copy
 from typing import Optional
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmengine.runner.loops import (IterBasedTrainLoop,
-                                   _InfiniteDataloaderIterator)
+from mmengine.runner.loops import (
+    IterBasedTrainLoop,
+    _InfiniteDataloaderIterator,
+)
 
 from mmwsss.registry import HOOKS
 

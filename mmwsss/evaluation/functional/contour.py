@@ -1,4 +1,7 @@
-"""Contour (boundary) F-score, DAVIS style (specs/isl_fsl.md §2.7).
+"""Contour (boundary) F-score, DAVIS style, as in ``contour_fscore.py`` of
+hfpl (Jonnarth et al., "High-fidelity Pseudo-labels for Boosting
+Weakly-Supervised Segmentation", WACV 2024, arXiv:2304.02621; official
+code github.com/arvijj/hfpl), adapted there from the DAVIS-2017 evaluation.
 
 For every foreground class c the binary masks P_c = (pred == c) and
 G_c = (gt == c) (void in the ground truth counts as background) are reduced

@@ -6,20 +6,30 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mmwsss.registry import METRICS
-
-from ..functional import (boundary_counts, boundary_f_from_counts,
-                          iou_from_confusion, nanmean, per_class, percent,
-                          table)
-from .sample_utils import (confusion_with_ignored, evaluated, label_pair,
-                           seg_class_names)
+from ..functional import (
+    boundary_counts,
+    boundary_f_from_counts,
+    iou_from_confusion,
+    nanmean,
+    per_class,
+    percent,
+    table,
+)
+from .sample_utils import (
+    confusion_with_ignored,
+    evaluated,
+    label_pair,
+    seg_class_names,
+)
 
 
 @METRICS.register_module()
 class BoundaryFScore(BaseMetric):
     """J (mIoU), contour F and J&F = (J + F) / 2 of label maps.
 
-    F follows specs/isl_fsl.md §2.7: per foreground class, boundary pixels of
-    prediction and ground truth (void → background) are matched within
+    F follows hfpl's ``contour_fscore.py`` (github.com/arvijj/hfpl): per
+    foreground class, boundary pixels of prediction and ground truth
+    (void → background) are matched within
     r = ⌈``bound_th`` · image diagonal⌉ px; the counts are summed over the
     dataset, P = matched predicted / predicted, R = matched GT / GT,
     F_c = 2PR / (P + R), F = mean over the foreground classes. J is the mIoU

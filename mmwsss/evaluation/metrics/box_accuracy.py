@@ -13,7 +13,7 @@ class BoxAccuracy(BaseMetric):
     """Share of ground-truth boxes whose predicted class is their class.
 
     The supplement of BANA compares stage-1 classifiers by this number on
-    VOC val (GAP 80.3 %, BAP 82.3 %; specs/bana.md §7). Reads, per sample,
+    VOC val (GAP 80.3 %, BAP 82.3 %; arXiv:2104.00905). Reads, per sample,
     ``pred_box_classes`` (n,) in 0..L (0 = background) and the 0-based
     ``gt_bboxes_labels`` (n,) (class c counts as c + 1).
 

@@ -5,11 +5,19 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from mmwsss.ops import cam_peak
 from mmwsss.registry import METRICS
-
-from ..functional import (boundary_counts, boundary_f_from_counts, cam_peak,
-                          fg_precision_recall, iou_from_confusion, nanmean,
-                          per_class, percent, table, threshold_sweep_confusion)
+from ..functional import (
+    boundary_counts,
+    boundary_f_from_counts,
+    fg_precision_recall,
+    iou_from_confusion,
+    nanmean,
+    per_class,
+    percent,
+    table,
+    threshold_sweep_confusion,
+)
 from .sample_utils import check_same_size, evaluated, ground_truth, to_numpy
 
 DEFAULT_BG_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -36,7 +44,8 @@ class CAMMetric(BaseMetric):
 
     For a background score t the seed is ``argmax([t, CAM_k1, ..., CAM_kK])``
     over the image's CAM classes (background where ``max_k CAM_k ≤ t``), as
-    in AEFT/SEAM seed evaluation (specs/aeft_gpp.md §1.3, isl_fsl.md §2.3).
+    in the seed evaluation of the official AEFT and SEAM/hfpl code
+    (github.com/KAIST-vilab/AEFT, github.com/arvijj/hfpl).
     One confusion matrix per threshold is summed over the dataset (ground
     truth 255 ignored) and mIoU = nanmean of the per-class IoU (background
     included; a class neither present nor predicted is NaN). The best
@@ -62,7 +71,7 @@ class CAMMetric(BaseMetric):
             0.95 (the toy's CAMs need high values, VOC's best is 0.1–0.3).
         fixed_bg_threshold (float, optional): GT-free threshold.
             Default: None (not reported).
-        boundary_f (bool): compute the contour F (isl_fsl.md §2.7) at every
+        boundary_f (bool): compute the contour F (hfpl's, DAVIS style) at every
             threshold (about T times the cost of one F evaluation).
             Default: False.
         bound_th (float): contour tolerance (fraction of the image diagonal,

@@ -6,13 +6,23 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mmwsss.registry import METRICS
-
-from ..functional import (boundary_counts, boundary_f_from_counts,
-                          fg_precision_recall, iou_from_confusion, nanmean,
-                          per_class, percent, precision_recall_from_confusion,
-                          table)
-from .sample_utils import (confusion_with_ignored, evaluated, label_pair,
-                           seg_class_names)
+from ..functional import (
+    boundary_counts,
+    boundary_f_from_counts,
+    fg_precision_recall,
+    iou_from_confusion,
+    nanmean,
+    per_class,
+    percent,
+    precision_recall_from_confusion,
+    table,
+)
+from .sample_utils import (
+    confusion_with_ignored,
+    evaluated,
+    label_pair,
+    seg_class_names,
+)
 
 
 @METRICS.register_module()
@@ -30,7 +40,7 @@ class PseudoLabelMetric(BaseMetric):
       lower the recall); ``fg_precision`` / ``fg_recall``: foreground vs
       background, class-agnostic.
     - ``ignore_ratio``: ignored pixels / all pixels.
-    - with ``boundary_f``: contour ``F`` (isl_fsl.md §2.7) and
+    - with ``boundary_f``: contour ``F`` (hfpl's, DAVIS style) and
       ``J&F = (mIoU + F) / 2``.
 
     Samples carry the pseudo label as ``pred_sem_seg`` and the ground truth

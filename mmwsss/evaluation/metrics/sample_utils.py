@@ -7,9 +7,8 @@ import numpy as np
 import torch
 from mmengine.logging import print_log
 
-from mmwsss.datasets import voc_io
+from mmwsss.fileio import read_label_png
 from mmwsss.utils import InvalidInputError
-
 from ..functional import confusion_matrix
 
 
@@ -44,7 +43,7 @@ def ground_truth(sample: Any, num_fg_classes: int) -> Optional[np.ndarray]:
     path = sample.get('seg_map_path')
     if path is None:
         return None
-    return voc_io.read_label_png(path, num_fg_classes)
+    return read_label_png(path, num_fg_classes)
 
 
 def check_same_size(pred_shape, gt: np.ndarray, sample: Any,

@@ -1,4 +1,5 @@
-from .resnet38d import ResNet38d, ResNet38dBasicBlock, ResNet38dBottleneck
+from .resnet38d import ResNet38d
+from .resnet38d_blocks import ResNet38dBasicBlock, ResNet38dBottleneck
 from .vgg16_largefov import VGG16LargeFOV
 
 __all__ = [

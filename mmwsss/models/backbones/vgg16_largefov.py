@@ -1,9 +1,10 @@
 """VGG-16 in DeepLab-V1 LargeFOV form, output stride 8 (BANA stages 1-3).
 
 Chen et al., "Semantic Image Segmentation with Deep Convolutional Nets and
-Fully Connected CRFs", ICLR 2015 (DeepLab-LargeFOV); the variant of BANA,
-spec ``specs/bana.md`` §3.2 (stage 1, fc6 dilation 1) and §5.2 (stage 3,
-fc6 dilation 12):
+Fully Connected CRFs", ICLR 2015 (DeepLab-LargeFOV); the variant of BANA
+(Oh et al., CVPR 2021, arXiv:2104.00905; official code
+https://github.com/cvlab-yonsei/BANA): stage 1 with fc6 dilation 1, stage 3
+with fc6 dilation 12:
 
 - conv1-conv5 (3x3, ReLU, no BN); conv5_x dilated by 2;
 - 3x3 max-pools with stride 2 (padding 1) after conv1, conv2, conv3 and

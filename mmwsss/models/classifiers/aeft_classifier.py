@@ -1,5 +1,8 @@
 """AEFTClassifier: a CAM classifier trained with adversarial erasing via
-triplet (Yoon et al. ECCV 2022, specs/aeft_gpp.md §3)."""
+triplet (Yoon, Kweon, Cho, Kim, Yoon, "Adversarial Erasing Framework via
+Triplet with Gated Pyramid Pooling Layer for Weakly Supervised Semantic
+Segmentation", ECCV 2022, doi:10.1007/978-3-031-19818-2_19; official code
+https://github.com/KAIST-vilab/AEFT)."""
 from typing import List, Optional, Sequence
 
 import torch.nn.functional as F
@@ -21,7 +24,7 @@ def erasing_mask(cams: Tensor,
     """The multiplicative erasing mask M (B, 1, H, W) of Eq. 6-7.
 
     ``A = N(Up_{H×W}(f⁺))`` (bilinear, min-max normalised per class),
-    ``A_fg = max_k y_k A_k``; soft (official, G6):
+    ``A_fg = max_k y_k A_k``; soft (official):
     ``M = A_fg · [A_fg < t_H]``, so confident pixels are erased and the rest
     is dimmed by its own activation, with gradients through ``A_fg``;
     hard: ``M = [A_fg < t_H]``.
@@ -36,14 +39,14 @@ def erasing_mask(cams: Tensor,
 
 @MODELS.register_module()
 class AEFTClassifier(CAMClassifier):
-    """CAM classifier (usually with :class:`GPPHead`) + AEFT (§3.1, §3.5).
+    """CAM classifier (usually with :class:`GPPHead`) + AEFT.
 
     With ``aeft_enabled`` each training step also erases the confident
     region of every image (:func:`erasing_mask`, ``I_P = I ⊙ M`` in
     normalised space, so erased pixels take the mean colour), runs the same
     network (train mode) on the erased batch and adds the
     :class:`TripletErasingLoss` terms; the classification loss then uses
-    only the first ``cls_batch_size`` images (official: 8 of 32, G4):
+    only the first ``cls_batch_size`` images (official: 8 of 32):
     ``L = L_cls(first 8) + 0.2 L_att + 0.15 L_rep``. Without it the step is
     plain classification on the whole batch (AEFT's first T epochs).
     :class:`AEFTSwitchHook` flips the phase (and the batch size) during

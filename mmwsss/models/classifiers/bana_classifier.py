@@ -1,5 +1,7 @@
 """BANAClassifier: BANA stage 1, a box classifier with background-aware
-pooling (spec ``specs/bana.md`` §3)."""
+pooling (Oh, Kim, Ham, "Background-Aware Pooling and Noise-Aware Loss for
+Weakly-Supervised Semantic Segmentation", CVPR 2021, arXiv:2104.00905;
+official code https://github.com/cvlab-yonsei/BANA)."""
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -19,20 +21,20 @@ class BANAClassifier(CAMClassifier):
     ``PackBoxInputs``):
 
     - ``gt_bboxes`` (n, 4) float: x0, y0, x1, y1 in pixels of the network
-      input (after augmentation, BANA's conventions, spec §3.1);
+      input (after augmentation, BANA's conventions);
     - ``gt_bboxes_labels`` (n,) int: 0-based foreground labels;
     - ``bg_mask`` (H, W): the definite-background mask, 1 outside every
       box, aligned with the input (padded with 0 when the data
       preprocessor pads the image);
 
-    and returns the head's CE over the BAP sample set (§3.7) plus the
+    and returns the head's CE over the BAP sample set plus the
     plug-in ``losses``. ``mode='predict'`` / ``'tensor'`` are those of
     :class:`CAMClassifier` (CAMs are the foreground maps ``w_c · f`` of
-    the bias-free classifier, §8.11); when every sample carries its boxes
-    and mask (the test pipeline packs them), each sample also gets
-    ``pred_box_classes`` (n_b,): the argmax over the L + 1 classes
-    (0 = background, c + 1 = class c) of the box's BAP feature, averaged
-    over its bins, for :class:`BoxAccuracy`.
+    the bias-free dot-product classifier of the official stage 1); when every
+    sample carries its boxes and mask (the test pipeline packs them), each
+    sample also gets ``pred_box_classes`` (n_b,): the argmax over the L + 1
+    classes (0 = background, c + 1 = class c) of the box's BAP feature,
+    averaged over its bins, for :class:`BoxAccuracy`.
 
     Training outputs for plug-in losses (:meth:`train_outputs`): the
     :class:`CAMClassifier` keys (``cams``, ``logits``, ``labels``,
@@ -164,7 +166,7 @@ class BANAClassifier(CAMClassifier):
 
     def box_features(self, inputs: Tensor) -> Tensor:
         """The feature map f (B, K, h, w) the head classifies: the input
-        of BANA's stage 2 (spec §4.1), with ``head.weight``."""
+        of BANA's stage 2, with ``head.weight``."""
         return self.head._select(self.extract_feat(inputs))
 
     def denormalize(self, inputs: Tensor) -> Tensor:

@@ -1,20 +1,29 @@
 """SEAMClassifier: SEAM's two-view CAM network (Wang et al., CVPR 2020).
 
 "Self-supervised Equivariant Attention Mechanism for Weakly Supervised
-Semantic Segmentation" (official code YudeWang/SEAM), in the form the
-ISL/FSL paper builds on (arvijj/hfpl, ``train_cam_voc.py``); spec:
-``specs/isl_fsl.md`` §2.1 (training), §2.2 (inference), §1.0-1.1 (where the
-plug-in losses sit). The pieces of the loss are module-level functions so
-they can be checked on plain tensors.
+Semantic Segmentation" (arXiv:2004.04581; official code
+https://github.com/YudeWang/SEAM), in the form the ISL/FSL paper builds on
+(Jonnarth, Zhang, Felsberg, "High-fidelity Pseudo-labels for Boosting
+Weakly-Supervised Segmentation", WACV 2024, arXiv:2304.02621; official code
+https://github.com/arvijj/hfpl, ``train_cam_voc.py``), with the ISL/FSL
+plug-in losses on view 1's raw score maps. The pieces of the loss are the plain
+tensor functions of :mod:`mmwsss.models.losses.seam_losses`.
 """
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import torch
 import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
 from mmwsss.registry import MODELS
+from ..losses.seam_losses import (
+    adaptive_min_pooling_loss,
+    equivariant_cross_regularization,
+    equivariant_regularization,
+    fill_background,
+    resize_align_corners,
+    with_background,
+)
 from ..utils import max_normalize, minmax_normalize, multi_scale_cam
 from .cam_classifier import CAMClassifier
 
@@ -24,115 +33,6 @@ _NORMALIZE = {True: 'max', 'max': 'max', 'minmax': 'minmax', False: None,
 _SEAM_TERMS = ('loss_min_pool', 'loss_er', 'loss_ecr')
 
 
-def resize_align_corners(maps: Tensor, size: Sequence[int]) -> Tensor:
-    """Bilinear resize with ``align_corners=True`` (SEAM's every resize)."""
-    if tuple(maps.shape[-2:]) == tuple(size):
-        return maps
-    return F.interpolate(
-        maps, size=tuple(size), mode='bilinear', align_corners=True)
-
-
-def with_background(labels: Tensor) -> Tensor:
-    """Prepend the always-present background: (B, K) -> (B, 1 + K)."""
-    return torch.cat([labels.new_ones(labels.shape[0], 1), labels], dim=1)
-
-
-def fill_background(cams: Tensor) -> Tensor:
-    """Replace channel 0 by ``1 - max_{c≥1} cams_c`` (not in place)."""
-    return torch.cat(
-        [1 - cams[:, 1:].max(dim=1, keepdim=True).values, cams[:, 1:]],
-        dim=1)
-
-
-def max_onehot(cams: Tensor) -> Tensor:
-    """Keep the background channel and, per pixel, only the maximal
-    foreground value(s); other foreground values become 0 (SEAM's
-    ``max_onehot``, not in place)."""
-    fg = cams[:, 1:]
-    fg_max = fg.max(dim=1, keepdim=True).values
-    return torch.cat(
-        [cams[:, :1], torch.where(fg == fg_max, fg, torch.zeros_like(fg))],
-        dim=1)
-
-
-def adaptive_min_pooling_loss(cams: Tensor, ratio: float = 0.25) -> Tensor:
-    """SEAM's adaptive min-pooling term on (label-masked) refined CAMs.
-
-    ``m_{b,i} = max_c cams_{b,c,i}``; with ``k = ⌊ratio·H·W⌋`` and
-    ``L_b`` the k smallest values of ``m_b``::
-
-        L = 1/(B·k) Σ_b Σ_{i ∈ L_b} ReLU(m_{b,i})
-
-    i.e. the mean ReLU of the lowest quarter (ratio 0.25) of the per-pixel
-    maximum: it pushes the refined CAM to zero on what is most likely
-    background.
-
-    Args:
-        cams (Tensor): (B, K, H, W) foreground maps already multiplied by
-            the image labels (SEAM: ``(cam_rv · y)[:, 1:]`` at input size).
-        ratio (float): share of pixels pooled. Default: 0.25.
-
-    Returns:
-        Tensor: scalar.
-    """
-    b, _, h, w = cams.shape
-    k = int(h * w * ratio)
-    if k < 1:
-        raise ValueError(f'ratio {ratio} pools no pixel of a {h}x{w} map')
-    peak = cams.max(dim=1).values.flatten(1)
-    lowest = peak.topk(k, dim=1, largest=False).values
-    return lowest.relu().sum() / (k * b)
-
-
-def equivariant_regularization(cams1: Tensor, cams2: Tensor) -> Tensor:
-    """SEAM's L_ER: ``mean |A(cam_1) - cam_2|`` over every element.
-
-    Args:
-        cams1 (Tensor): view-1 normalised maps, already transformed to view
-            2 (SEAM: foreground channels, max-normed, ×0.3, × labels).
-        cams2 (Tensor): view-2 maps, same shape.
-
-    Returns:
-        Tensor: scalar.
-    """
-    if cams1.shape != cams2.shape:
-        raise ValueError(f'shapes differ: {tuple(cams1.shape)} vs '
-                         f'{tuple(cams2.shape)}')
-    return (cams1 - cams2).abs().mean()
-
-
-def equivariant_cross_regularization(target: Tensor,
-                                     refined: Tensor,
-                                     top_ratio: float = 0.2) -> Tensor:
-    """One direction of SEAM's L_ECR (a top-k hard-pixel L1).
-
-    ``D = |max_onehot(target.detach()) - refined|`` over all C channels
-    (background included), flattened per image; with
-    ``k = int(C·h·w·top_ratio)`` the loss is the mean of the k largest
-    values of every image, averaged over the batch. SEAM adds both
-    directions: ``ecr(cam_2, cam_rv_1) + ecr(cam_1, cam_rv_2)``, where the
-    ``cam`` have their background refilled by :func:`fill_background`.
-
-    Args:
-        target (Tensor): (B, C, h, w) the other view's CAM (detached here).
-        refined (Tensor): (B, C, h, w) this view's refined CAM (cam_rv).
-        top_ratio (float): share of the C·h·w elements kept. Default: 0.2.
-
-    Returns:
-        Tensor: scalar.
-    """
-    if target.shape != refined.shape:
-        raise ValueError(f'shapes differ: {tuple(target.shape)} vs '
-                         f'{tuple(refined.shape)}')
-    b, c, h, w = refined.shape
-    k = int(c * h * w * top_ratio)
-    if k < 1:
-        raise ValueError(f'top_ratio {top_ratio} keeps no element of '
-                         f'{c}x{h}x{w}')
-    diff = (max_onehot(target.detach()) - refined).abs().reshape(b, -1)
-    return diff.topk(k, dim=1).values.mean()
-
-
 @MODELS.register_module()
 class SEAMClassifier(CAMClassifier):
     """SEAM: CAM network + PCM trained on two views with equivariance.
@@ -140,7 +40,7 @@ class SEAMClassifier(CAMClassifier):
     The head (``GAPHead`` with ``num_classes = 1 + K``, Dropout2d 0.5)
     scores background (channel 0) and the K foreground classes; the
     :class:`PixelCorrelationModule` turns the detached score maps into the
-    refined ``cam_rv``. One training step (spec §2.1), with ``y`` the
+    refined ``cam_rv``. One training step, with ``y`` the
     labels, ``ȳ = [1, y]``, ``up`` the bilinear (``align_corners=True``)
     resize to the view's input size, ``N(·)`` SEAM's max-norm
     (:func:`minmax_normalize`) and ``↓`` the same resize to view 2::
@@ -163,21 +63,21 @@ class SEAMClassifier(CAMClassifier):
     the PCM (through L_mp and L_ECR); the ECR target is detached.
 
     Plug-in losses (``losses``) see view 1 only, as the official ISL/FSL
-    code (§1.0): ``cams`` are the raw **foreground** score maps
+    code: ``cams`` are the raw **foreground** score maps
     ``s_1[:, 1:]`` (B, K, h, w) at head resolution (dropout active, in the
     graph; FSL's prediction map rebuilds the background itself),
     ``logits`` = mean_HW cam_1[1:] (B, K), ``labels``, ``images``,
     ``rgb_images``; extras: ``score_maps`` (all 1 + K raw maps),
     ``cam_rv`` (B, 1 + K, h, w) and ``view2`` (the second view's maps).
 
-    ISL mixing (§1.1). The official code replaces view 1's GAP term by
+    ISL mixing. The official code replaces view 1's GAP term by
     ``(1 - λ)·L_GAP,1 + λ·ISL`` (λ = 0.2) inside SEAM's ½ average, so the
     effective weights are GAP,1 ½(1 - λ) = 0.4, ISL ½λ = 0.1 and GAP,2
     ½ = 0.5. Reproduce it with ``view_cls_weights=(0.4, 0.5)`` and
     ``dict(type='ImportanceSamplingLoss', loss_weight=0.1)``; in general
     ``view_cls_weights=(0.5 * (1 - λ), 0.5)``, ISL ``loss_weight=0.5 * λ``.
 
-    Inference (§2.2): CAMs come from ``cam_rv`` (``cam_source``) through
+    Inference: CAMs come from ``cam_rv`` (``cam_source``) through
     :func:`multi_scale_cam` (summed over scales and flips), then
     normalised per class with ``cam_cfg['normalize']``: SEAM's default
     ``'minmax'`` (``ReLU(v - min - ε) / (max - min + ε)``, i.e. values
@@ -440,9 +340,4 @@ class SEAMClassifier(CAMClassifier):
         ]
 
 
-__all__ = [
-    'SEAMClassifier', 'adaptive_min_pooling_loss',
-    'equivariant_regularization', 'equivariant_cross_regularization',
-    'max_onehot', 'fill_background', 'with_background',
-    'resize_align_corners'
-]
+__all__ = ['SEAMClassifier']

@@ -1,8 +1,11 @@
 """GPP head: gated pyramid pooling (AEFT, Yoon et al. ECCV 2022).
 
-specs/aeft_gpp.md §2. The class map f is pooled into a pyramid of adaptive
-average grids, the levels are merged coarse-to-fine by sign-preserving gates,
-and the image score correlates f with the merged map P̂.
+Yoon, Kweon, Cho, Kim, Yoon, "Adversarial Erasing Framework via Triplet with
+Gated Pyramid Pooling Layer for Weakly Supervised Semantic Segmentation",
+ECCV 2022, doi:10.1007/978-3-031-19818-2_19; official code
+https://github.com/KAIST-vilab/AEFT. The class map f is pooled into a pyramid
+of adaptive average grids, the levels are merged coarse-to-fine by
+sign-preserving gates, and the image score correlates f with the merged map P̂.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -75,7 +78,7 @@ class GatedMerge(nn.Module):
 
 @MODELS.register_module()
 class GPPHead(BaseCAMHead):
-    """Gated pyramid pooling head (AEFT §2).
+    """Gated pyramid pooling head (AEFT's GPP).
 
     Class map ``f = W₉ ∗ ReLU(W₈ ∗ x)`` (bias-free 1×1 convs, Xavier-uniform;
     x is the backbone's ReLU(BN(·)) output); pyramid ``P_r`` of

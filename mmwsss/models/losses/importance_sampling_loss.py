@@ -1,9 +1,10 @@
 """Importance sampling loss (ISL) on class-score maps.
 
 Jonnarth, Zhang, Felsberg, "High-fidelity Pseudo-labels for Boosting
-Weakly-Supervised Segmentation", WACV 2024 (official code arvijj/hfpl);
-spec: ``specs/isl_fsl.md`` §1.1 (binomial, the WACV method) and its
-"predecessor" paragraph (categorical, arvijj/icam, an ablation only).
+Weakly-Supervised Segmentation", WACV 2024, arXiv:2304.02621 (official code
+https://github.com/arvijj/hfpl): the binomial form is the WACV method; the
+categorical form is its predecessor ("Importance sampling CAMs",
+arXiv:2203.12459, https://github.com/arvijj/icam), an ablation only.
 
 For every image ``n`` and foreground class ``c`` (present **and** absent)
 pixels are drawn with replacement from the distribution ``q_{n,c}`` defined
@@ -31,7 +32,7 @@ from torch import Tensor
 from mmwsss.registry import MODELS
 
 _VARIANTS = ('binomial', 'categorical')
-# icam's probability -> logit mapping: logit_ε(p), ε = 1e-3 (spec §1.1).
+# icam's probability -> logit mapping: logit_ε(p), ε = 1e-3.
 _CATEGORICAL_LOGIT_EPS = 1e-3
 
 
@@ -77,7 +78,7 @@ def isl_class_probabilities(scores: Tensor,
     Args:
         scores (Tensor): (N, C, h, w) raw class scores (logits).
         variant (str): ``'binomial'``: ``sigmoid`` of each foreground
-            channel (spec §1.1); ``'categorical'``: softmax over all
+            channel (hfpl); ``'categorical'``: softmax over all
             channels, background included (icam). Without a background
             channel (``background_index=None``) the categorical variant
             uses a constant background logit of 0 — our choice for hosts
@@ -124,7 +125,7 @@ def isl_sampling_distribution(scores: Tensor,
     """Pixel distribution ``q`` of every (image, foreground class).
 
     ``q_{n,c}(i) = (π_{n,c,i} + eps) / Σ_j (π_{n,c,j} + eps)`` with ``π``
-    from :func:`isl_class_probabilities` (spec §1.1 step 2; the official
+    from :func:`isl_class_probabilities` (the official
     code adds 1e-5 and lets the sampler normalise). Computed without
     gradient: the draw is not differentiated.
 
@@ -177,7 +178,7 @@ def gathered_bce(logit_map: Tensor, labels: Tensor, indices: Tensor) -> Tensor:
     """Mean BCE-with-logits of the logits gathered at ``indices``.
 
     ``mean_{n,c,k} BCE(z_{n,c,k}, y_{n,c})`` with ``z_{n,c,k} =
-    logit_map[n, c, indices[n, c, k]]`` (spec §1.1 steps 4-5; equal to the
+    logit_map[n, c, indices[n, c, k]]`` (equal to the
     official multilabel soft-margin loss on the N×K×S tensor). Gradient
     ``(sigmoid(z) - y) / (N·K·S)`` per draw, accumulated over duplicates.
 
@@ -206,7 +207,7 @@ def importance_sampling_loss(scores: Tensor,
                              variant: str = 'binomial',
                              background_index: Optional[int] = None,
                              eps: float = 1e-5) -> Tensor:
-    """The sampled ISL (unweighted), spec §1.1.
+    """The sampled ISL (unweighted).
 
     Args:
         scores (Tensor): (N, C, h, w) class scores at head resolution.
@@ -232,37 +233,13 @@ def importance_sampling_loss(scores: Tensor,
     return gathered_bce(logit_map, labels, indices)
 
 
-def expected_importance_sampling_loss(scores: Tensor,
-                                      labels: Tensor,
-                                      variant: str = 'binomial',
-                                      background_index: Optional[int] = None,
-                                      eps: float = 1e-5) -> Tensor:
-    """Deterministic expectation of the ISL over the draw, ``q`` held fixed.
-
-    ``E_q[ISL] = 1/(N·K) Σ_{n,c} Σ_i q_{n,c}(i) BCE(z_{n,c,i}, y_{n,c})``;
-    its gradient wrt a binomial logit is ``q (sigmoid(s) - y) / (N·K)``,
-    of which the sampled loss is an unbiased estimate (spec §1.1). It does
-    not depend on the number of samples.
-
-    Returns:
-        Tensor: scalar.
-    """
-    _check_variant(variant)
-    _check_inputs(scores, labels, background_index)
-    q = isl_sampling_distribution(scores, variant, background_index, eps)
-    z = isl_class_logits(scores, variant, background_index).flatten(2)
-    target = labels.to(z.dtype)[:, :, None].expand_as(z)
-    bce = F.binary_cross_entropy_with_logits(z, target, reduction='none')
-    return (q.to(z.dtype) * bce).sum(dim=2).mean()
-
-
 @MODELS.register_module()
 class ImportanceSamplingLoss(nn.Module):
     """Importance sampling loss (ISL) as a plug-in CAM loss.
 
     Draws ``num_samples`` pixels per image and foreground class from the
     class map's own (sigmoid) pixel distribution and applies a BCE against
-    the image label to the logits found there (spec §1.1, see
+    the image label to the logits found there (see
     :func:`importance_sampling_loss`). Absent classes are sampled too and
     get the ``y = 0`` BCE, which pushes their most active pixels down; the
     host's CAMs carry no background channel, so none is involved.
@@ -366,7 +343,6 @@ class ImportanceSamplingLoss(nn.Module):
 
 __all__ = [
     'ImportanceSamplingLoss', 'importance_sampling_loss',
-    'expected_importance_sampling_loss', 'isl_sampling_distribution',
-    'sample_pixel_indices', 'gathered_bce', 'isl_class_probabilities',
-    'isl_class_logits'
+    'isl_sampling_distribution', 'sample_pixel_indices', 'gathered_bce',
+    'isl_class_probabilities', 'isl_class_logits'
 ]

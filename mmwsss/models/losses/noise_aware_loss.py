@@ -1,8 +1,8 @@
 """BANA's noise-aware loss (NAL) and the ablation losses of its supplement.
 
 Oh, Kim, Ham, "Background-Aware Pooling and Noise-Aware Loss for
-Weakly-Supervised Semantic Segmentation", CVPR 2021; spec:
-``specs/bana.md`` §5.3 (NAL), §5.6 (variants), §8.7-8.8, §10(f).
+Weakly-Supervised Semantic Segmentation", CVPR 2021, arXiv:2104.00905;
+official code https://github.com/cvlab-yonsei/BANA.
 
 Inputs, pooled over every pixel of the batch (no per-image averaging):
 
@@ -21,53 +21,27 @@ NAL::
     L_wce = -Σ_{p∈~S} σ(p) log H_{c*}(p) / Σ_{p∈~S} σ(p)
     L     = L_ce + λ·L_wce          (γ = 7, λ = 0.1, τ = 20)
 
-σ is not detached (official code, §5.3/§8.7); ``detach_sigma=True`` makes
-it a constant weight. Empty regions give a zero term, never NaN (§8.8).
+σ is not detached (official code); ``detach_sigma=True`` makes it a
+constant weight. Empty regions give a zero term, never NaN (the official
+code gives 0/0 when a batch has no unreliable pixel).
 """
 from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from torch import Tensor
 
 from mmwsss.registry import MODELS
+from .nal_ablations import (
+    bootstrapping_loss,
+    entropy_regularization,
+    poly_beta,
+)
+from .pixel_terms import masked_mean, pixel_ce, safe_label, valid_mask
 
 NAL_MODES = ('nal', 'baseline', 'er', 'bs')
 BS_REGIONS = ('unreliable', 'reliable', 'all')
-
-
-def _valid(label: Tensor, ignore_index: int) -> Tensor:
-    return label != ignore_index
-
-
-def _safe_label(label: Tensor, ignore_index: int) -> Tensor:
-    """Labels usable as gather indices (ignored pixels -> class 0)."""
-    return torch.where(_valid(label, ignore_index), label,
-                       torch.zeros_like(label)).long()
-
-
-def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
-    """Mean of ``values`` over ``mask``; 0 (with a zero gradient) when the
-    mask is empty."""
-    total = torch.where(mask, values, torch.zeros_like(values)).sum()
-    return total / mask.sum().clamp(min=1)
-
-
-def pixel_ce(logits: Tensor, label: Tensor,
-             ignore_index: int = 255) -> Tensor:
-    """Per-pixel ``-log H_{c*}`` (B, H, W); 0 at ignored pixels.
-
-    Args:
-        logits (Tensor): (B, C, H, W) class logits (τ·s for the cosine
-            classifier).
-        label (Tensor): (B, H, W) integer labels.
-        ignore_index (int): ignored label. Default: 255.
-    """
-    log_prob = F.log_softmax(logits.float(), dim=1)
-    nll = -log_prob.gather(1, _safe_label(label, ignore_index)[:, None])[:, 0]
-    return torch.where(_valid(label, ignore_index), nll, torch.zeros_like(nll))
 
 
 def nal_sigma(cos_scores: Tensor,
@@ -89,13 +63,13 @@ def nal_sigma(cos_scores: Tensor,
         Tensor: (B, H, W) float σ in [0, 1].
     """
     corr = 1.0 + cos_scores.float()
-    target = corr.gather(1, _safe_label(label, ignore_index)[:, None])[:, 0]
+    target = corr.gather(1, safe_label(label, ignore_index)[:, None])[:, 0]
     # max_c D_c > 0 unless every class has s_c = -1; the clamp only guards
     # that degenerate case.
     alpha = target / corr.max(dim=1).values.clamp(min=1e-12)
     sigma = alpha.pow(gamma)
     return torch.where(
-        _valid(label, ignore_index), sigma, torch.zeros_like(sigma))
+        valid_mask(label, ignore_index), sigma, torch.zeros_like(sigma))
 
 
 def sigma_weighted_mean(values: Tensor, sigma: Tensor,
@@ -121,15 +95,8 @@ def reliable_ce(logits: Tensor,
                 ignore_index: int = 255) -> Tensor:
     """``L_ce``: CE toward ``label`` averaged over the reliable, labelled
     pixels of the whole batch (0 when there are none)."""
-    region = reliable & _valid(label, ignore_index)
-    return _masked_mean(pixel_ce(logits, label, ignore_index), region)
-
-
-def unreliable_region(label: Tensor,
-                      reliable: Tensor,
-                      ignore_index: int = 255) -> Tensor:
-    """~S: labelled pixels outside the reliable region (bool (B, H, W))."""
-    return ~reliable & _valid(label, ignore_index)
+    region = reliable & valid_mask(label, ignore_index)
+    return masked_mean(pixel_ce(logits, label, ignore_index), region)
 
 
 def noise_aware_loss(cos_scores: Tensor,
@@ -141,7 +108,7 @@ def noise_aware_loss(cos_scores: Tensor,
                      ignore_index: int = 255,
                      detach_sigma: bool = False,
                      logits: Optional[Tensor] = None) -> Dict[str, Tensor]:
-    """NAL of BANA (spec §5.3), callable in isolation (§10(f)).
+    """NAL of BANA, callable in isolation.
 
     Args:
         cos_scores (Tensor): (B, C, H, W) raw cosine scores ``s`` at the
@@ -167,8 +134,8 @@ def noise_aware_loss(cos_scores: Tensor,
     if logits is None:
         logits = temperature * cos_scores
     ce = pixel_ce(logits, label, ignore_index)
-    valid = _valid(label, ignore_index)
-    loss_ce = _masked_mean(ce, reliable & valid)
+    valid = valid_mask(label, ignore_index)
+    loss_ce = masked_mean(ce, reliable & valid)
     unreliable = ~reliable & valid
     sigma = nal_sigma(cos_scores, label, gamma, ignore_index)
     weight = sigma.detach() if detach_sigma else sigma
@@ -181,54 +148,9 @@ def noise_aware_loss(cos_scores: Tensor,
         unreliable=unreliable)
 
 
-def entropy_regularization(logits: Tensor, region: Tensor) -> Tensor:
-    """``L_ER = -1/|R| Σ_{p∈R} Σ_c H_c log H_c`` (spec §5.6, R = ~S)."""
-    log_prob = F.log_softmax(logits.float(), dim=1)
-    entropy = -(log_prob.exp() * log_prob).sum(dim=1)
-    return _masked_mean(entropy, region)
-
-
-def bootstrapping_loss(logits: Tensor,
-                       label: Tensor,
-                       region: Tensor,
-                       beta: float,
-                       ignore_index: int = 255,
-                       detach_target: bool = True) -> Tensor:
-    """``L_BS = -1/|R| Σ_{p∈R} Σ_c Y_c log H_c`` with
-    ``Y = β·onehot(label) + (1-β)·H`` (spec §5.6).
-
-    Args:
-        logits (Tensor): (B, C, H, W) logits.
-        label (Tensor): (B, H, W) labels (Y_crf).
-        region (Tensor): (B, H, W) bool region R (ignored pixels are
-            dropped from it).
-        beta (float): weight of the label in the target, in [0, 1].
-        ignore_index (int): ignored label. Default: 255.
-        detach_target (bool): no gradient through the ``H`` inside the
-            target (usual bootstrapping). Default: True.
-    """
-    log_prob = F.log_softmax(logits.float(), dim=1)
-    prob = log_prob.exp()
-    if detach_target:
-        prob = prob.detach()
-    onehot = F.one_hot(_safe_label(label, ignore_index),
-                       logits.shape[1]).permute(0, 3, 1, 2).to(prob)
-    target = beta * onehot + (1.0 - beta) * prob
-    per_pixel = -(target * log_prob).sum(dim=1)
-    return _masked_mean(per_pixel, region & _valid(label, ignore_index))
-
-
-def poly_beta(iteration: int, max_iters: int, power: float = 0.9) -> float:
-    """β of bootstrapping: ``(1 - t/T)^power`` from 1 (t = 0) to 0 (t ≥ T).
-    """
-    if max_iters <= 0:
-        return 0.0
-    return max(0.0, 1.0 - iteration / max_iters)**power
-
-
 @MODELS.register_module()
 class NoiseAwareLoss(nn.Module):
-    """BANA's noise-aware loss (spec §5.3) and its ablations (§5.6).
+    """BANA's noise-aware loss and its ablations (supplement).
 
     A decode loss for :class:`CosineSegHead` / :class:`CosineASPPHead`,
     which call it as ``loss(seg_logits, seg_label, ignore_index=...,
@@ -373,7 +295,7 @@ class NoiseAwareLoss(nn.Module):
             cos_scores = seg_logits / self.temperature
         reliable = reliable_mask.bool()
         label = seg_label.long()
-        valid = _valid(label, ignore)
+        valid = valid_mask(label, ignore)
         unreliable = ~reliable & valid
         terms = {}
         if self.mode == 'nal':
@@ -390,7 +312,7 @@ class NoiseAwareLoss(nn.Module):
             terms = dict(
                 ce=out['loss_ce'],
                 wce=out['loss_wce'],
-                sigma=_masked_mean(out['sigma'], unreliable))
+                sigma=masked_mean(out['sigma'], unreliable))
         else:
             loss_ce = reliable_ce(seg_logits, label, reliable, ignore)
             loss = loss_ce

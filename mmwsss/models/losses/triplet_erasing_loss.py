@@ -1,6 +1,11 @@
-"""AEFT's triplet on erased images (Yoon et al. ECCV 2022, specs/aeft_gpp.md
-§3.2-3.4): attract an image to its erased copy, repel its low-confidence
-residual from an image with no shared class."""
+"""AEFT's triplet on erased images: attract an image to its erased copy,
+repel its low-confidence residual from an image with no shared class.
+
+Yoon, Kweon, Cho, Kim, Yoon, "Adversarial Erasing Framework via Triplet with
+Gated Pyramid Pooling Layer for Weakly Supervised Semantic Segmentation",
+ECCV 2022, doi:10.1007/978-3-031-19818-2_19; official code
+https://github.com/KAIST-vilab/AEFT.
+"""
 from typing import Dict, Optional, Tuple
 
 import torch
@@ -15,7 +20,8 @@ def sample_negatives(labels: Tensor,
                      generator: Optional[torch.Generator] = None) -> Tensor:
     """For every anchor, a uniformly random in-batch index whose label set
     is disjoint from the anchor's (never the anchor itself); -1 where the
-    batch has none (such anchors are skipped, spec G10)."""
+    batch has none (such anchors are skipped; the official
+    code crashes on them)."""
     disjoint = (labels @ labels.t()) == 0
     disjoint.fill_diagonal_(False)
     scores = torch.rand(disjoint.shape, generator=generator)
@@ -100,7 +106,7 @@ def repulsion_loss(residual: Tensor,
 
 @MODELS.register_module()
 class TripletErasingLoss(nn.Module):
-    """AEFT's attraction + repulsion terms (§3.2-3.4).
+    """AEFT's attraction + repulsion terms.
 
     ``L = λ_att · mean|e_A − e_P| + λ_rep · L_rep`` with e_A / e_P the
     :func:`attraction_embedding` of the anchor and of its erased copy, and
@@ -121,7 +127,7 @@ class TripletErasingLoss(nn.Module):
         low_thr (float): t_L of the residual mask (VOC 0.2, COCO 0.1).
             Default: 0.2.
         min_hard_triplets (int): the repulsion is applied only when more
-            than this many triplets are hard (spec G8). Default: 4.
+            than this many triplets are hard (official code). Default: 4.
         embedding (str): the map the embeddings pool: ``'gpp_map'`` (P̂,
             the method) or ``'cams'`` (f, the supplement's "AEFT without
             GPP"). Default: 'gpp_map'.

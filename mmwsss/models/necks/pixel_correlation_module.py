@@ -2,8 +2,8 @@
 
 Wang, Zhang, Kan, Shan, Chen, "Self-supervised Equivariant Attention
 Mechanism for Weakly Supervised Semantic Segmentation", CVPR 2020
-(official code YudeWang/SEAM, reused unchanged by arvijj/hfpl); spec:
-``specs/isl_fsl.md`` §2.1 ("PCM").
+(arXiv:2004.04581; official code https://github.com/YudeWang/SEAM, reused
+unchanged by https://github.com/arvijj/hfpl).
 
 The PCM refines the CAM of a SEAM network by propagating a one-hot-like
 seed built from it along a learned pixel affinity::

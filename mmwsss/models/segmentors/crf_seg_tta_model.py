@@ -15,13 +15,13 @@ from mmseg.models.segmentors import SegTTAModel
 from mmseg.structures import SegDataSample
 from mmseg.utils import SampleList
 
-from mmwsss.refine.dense_crf import dense_crf
+from mmwsss.ops import dense_crf
 from mmwsss.registry import MODELS
 from mmwsss.utils import InvalidInputError
 
-# BANA's test-time CRF for DeepLab-V2 (specs/bana.md §5.5: (w_bi, θ_α, θ_β,
-# w_g, θ_γ) = (4, 67, 3, 3, 1), 10 iterations), which is also DeepLab-V2's
-# own VOC setting (kazuto1011/deeplab-pytorch configs/voc12.yaml).
+# BANA's test-time CRF for DeepLab-V2 (github.com/cvlab-yonsei/BANA:
+# (w_bi, θ_α, θ_β, w_g, θ_γ) = (4, 67, 3, 3, 1), 10 iterations), which is also
+# DeepLab-V2's own VOC setting (kazuto1011/deeplab-pytorch configs/voc12.yaml).
 BANA_DEEPLABV2_CRF = dict(
     n_iter=10,
     gaussian_sxy=1,
@@ -37,8 +37,8 @@ class CRFSegTTAModel(SegTTAModel):
 
     ``P = 1/V Σ_v softmax(logits_v)`` over the V augmented views, at the
     original image size (mmseg's merge), or with ``merge='logits'``
-    ``P = softmax(1/V Σ_v logits_v)`` (BANA averages the cosine scores,
-    specs/bana.md §5.5); with the CRF on,
+    ``P = softmax(1/V Σ_v logits_v)`` (BANA averages the cosine scores);
+    with the CRF on,
     ``Q = DenseCRF(P, I)`` (:func:`dense_crf`) with the RGB image ``I`` read
     from ``img_path``, and the prediction is ``argmax_c Q``. With the CRF off
     it is exactly :class:`SegTTAModel`.
@@ -52,7 +52,7 @@ class CRFSegTTAModel(SegTTAModel):
             Common settings, as (w_bi, θ_α, θ_β, w_g, θ_γ), iterations:
             BANA / DeepLab-V2 (4, 67, 3, 3, 1), 10; BANA / DeepLab-V1
             LargeFOV (4, 121, 5, 3, 3), 10; ISL/FSL's ResNet-38 DeepLab
-            on SEAM's code base (isl_fsl.md §2.6) (10, 32, 13, 3, 3), 1.
+            on SEAM's code base (arvijj/hfpl) (10, 32, 13, 3, 3), 1.
         merge (str): ``'probs'`` (mmseg) or ``'logits'``. Default: 'probs'.
         **kwargs: other :class:`SegTTAModel` arguments
             (``data_preprocessor``, ``init_cfg``).

@@ -11,7 +11,7 @@ def max_normalize(cams: Tensor, eps: float = 1e-5) -> Tensor:
 
 def minmax_normalize(cams: Tensor, eps: float = 1e-5) -> Tensor:
     """``ReLU(x⁺ − min x⁺ − eps) / (max x⁺ − min x⁺ + eps)`` per map with
-    x⁺ = ReLU(x) (AEFT's training-time N(·), specs/aeft_gpp.md §3; SEAM's
+    x⁺ = ReLU(x) (AEFT's training-time N(·), KAIST-vilab/AEFT; SEAM's
     max-norm). Differentiable through the minimum and maximum."""
     pos = cams.relu()
     flat = pos.flatten(-2)

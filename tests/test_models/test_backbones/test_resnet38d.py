@@ -6,8 +6,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmwsss.models.backbones import (ResNet38d, ResNet38dBasicBlock,
-                                     ResNet38dBottleneck)
+from mmwsss.models.backbones import (
+    ResNet38d,
+    ResNet38dBasicBlock,
+    ResNet38dBottleneck,
+)
 from mmwsss.models.backbones import resnet38d as r38_module
 from mmwsss.registry import MODELS
 from mmwsss.utils import InvalidInputError, MissingInputError

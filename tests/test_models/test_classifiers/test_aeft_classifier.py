@@ -9,36 +9,23 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
+from helpers import ROOT, build_module, cls_preprocessor, tiny_resnet38d
 from mmwsss.datasets import TOY_CLASSES
 from mmwsss.models.classifiers.aeft_classifier import erasing_mask
-from mmwsss.registry import DATASETS, MODELS
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-PREPROCESSOR = dict(
-    type='mmpretrain.ClsDataPreprocessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True,
-    to_onehot=True,
-    num_classes=6)
+from mmwsss.registry import DATASETS
 
 
 def build_model(**kwargs):
     cfg = dict(
         type='AEFTClassifier',
-        data_preprocessor=PREPROCESSOR,
-        backbone=dict(type='ResNet38d', width_mult=0.125, norm_eval=False,
-                      frozen_bn_affine=False),
+        data_preprocessor=cls_preprocessor(),
+        backbone=tiny_resnet38d(),
         head=dict(type='GPPHead', num_classes=6, in_channels=512,
                   hidden_channels=32),
         triplet_loss=dict(type='TripletErasingLoss', margin=0.5),
         cls_batch_size=4)
     cfg.update(kwargs)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
+    return build_module(cfg, seed=0)
 
 
 def toy_batch(model, toy_voc, num=8):
@@ -200,8 +187,11 @@ def test_float64_step_equals_the_composed_pieces(toy_voc):
     """One AEFT step with fixed negatives, in float64, equals the spec's
     pieces composed by hand (§3.1-3.5)."""
     from mmwsss.models.losses.triplet_erasing_loss import (
-        attraction_embedding, negative_embedding, repulsion_loss,
-        residual_embedding)
+        attraction_embedding,
+        negative_embedding,
+        repulsion_loss,
+        residual_embedding,
+    )
     model = build_model(
         triplet_loss=dict(type='TripletErasingLoss', margin=10.0,
                           min_hard_triplets=1)).double().eval()

@@ -5,8 +5,9 @@ import torch
 from mmengine.dataset import pseudo_collate
 from mmpretrain.structures import DataSample
 
+from helpers import build_module, cls_preprocessor
 from mmwsss.datasets.toy_voc import TOY_CLASSES
-from mmwsss.registry import DATASETS, MODELS
+from mmwsss.registry import DATASETS
 
 PIPELINE = [
     dict(type='LoadImageFromFile'),
@@ -21,15 +22,12 @@ PIPELINE = [
 def build_model(**kwargs):
     cfg = dict(
         type='BANAClassifier',
-        data_preprocessor=dict(
-            type='mmpretrain.ClsDataPreprocessor',
-            # BANA's Caffe mean in BGR; a std keeps the tiny from-scratch
-            # VGG stable in a few SGD steps
+        # BANA's Caffe mean in BGR; a std keeps the tiny from-scratch VGG
+        # stable in a few SGD steps
+        data_preprocessor=cls_preprocessor(
             mean=[104.008, 116.669, 122.675],
             std=[58.0, 58.0, 58.0],
-            to_rgb=False,
-            to_onehot=True,
-            num_classes=6),
+            to_rgb=False),
         bgr_inputs=True,
         backbone=dict(
             type='VGG16LargeFOV',
@@ -40,9 +38,7 @@ def build_model(**kwargs):
         head=dict(type='BAPHead', num_classes=6, in_channels=32),
         cam_cfg=dict(scales=(1.0, ), flip=False))
     cfg.update(kwargs)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
+    return build_module(cfg)
 
 
 @pytest.fixture(scope='module')

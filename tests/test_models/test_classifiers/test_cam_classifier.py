@@ -3,21 +3,15 @@ import torch
 from mmengine.dataset import pseudo_collate
 from mmpretrain.structures import DataSample
 
+from helpers import build_module, cls_preprocessor, tiny_resnet38d
 from mmwsss.registry import DATASETS, MODELS
 
-PREPROCESSOR = dict(
-    type='mmpretrain.ClsDataPreprocessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True,
-    to_onehot=True,
-    num_classes=6)
+PREPROCESSOR = cls_preprocessor()
 
 
 def build_model(backbone=None, in_channels=None, **kwargs):
     if backbone is None:
-        backbone = dict(type='ResNet38d', width_mult=0.125,
-                        norm_eval=False, frozen_bn_affine=False)
+        backbone = tiny_resnet38d()
         in_channels = 512
     cfg = dict(
         type='CAMClassifier',
@@ -26,7 +20,7 @@ def build_model(backbone=None, in_channels=None, **kwargs):
         head=dict(type='GAPHead', num_classes=6, in_channels=in_channels),
         cam_cfg=dict(scales=(1.0, 0.5), flip=True))
     cfg.update(kwargs)
-    return MODELS.build(cfg)
+    return build_module(cfg, init_weights=False)
 
 
 def make_samples(labels, shape=(32, 32)):

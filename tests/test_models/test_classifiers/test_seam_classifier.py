@@ -6,35 +6,27 @@ import torch.nn.functional as F
 from mmengine.dataset import pseudo_collate
 from mmpretrain.structures import DataSample
 
+from helpers import ROOT, build_module, cls_preprocessor, tiny_resnet38d
 from mmwsss.datasets import TOY_CLASSES
-from mmwsss.models.classifiers.seam_classifier import (
-    adaptive_min_pooling_loss, equivariant_cross_regularization,
-    equivariant_regularization, fill_background, max_onehot, with_background)
+from mmwsss.models.losses.seam_losses import (
+    adaptive_min_pooling_loss,
+    equivariant_cross_regularization,
+    equivariant_regularization,
+    fill_background,
+    max_onehot,
+    with_background,
+)
 from mmwsss.models.utils import minmax_normalize
 from mmwsss.registry import DATASETS, MODELS
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-PREPROCESSOR = dict(
-    type='mmpretrain.ClsDataPreprocessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    to_rgb=True,
-    to_onehot=True,
-    num_classes=6)
+PREPROCESSOR = cls_preprocessor()
 
 
 def build_model(**kwargs):
     cfg = dict(
         type='SEAMClassifier',
         data_preprocessor=PREPROCESSOR,
-        backbone=dict(
-            type='ResNet38d',
-            width_mult=0.125,
-            norm_eval=False,
-            frozen_bn_affine=False,
-            out_indices=('b5_in', 'b6_in', 'final')),
+        backbone=tiny_resnet38d(out_indices=('b5_in', 'b6_in', 'final')),
         head=dict(type='GAPHead', num_classes=7, in_channels=512),
         pcm=dict(
             type='PixelCorrelationModule',
@@ -43,10 +35,7 @@ def build_model(**kwargs):
             embed_channels=24),
         cam_cfg=dict(scales=(1.0, ), flip=True))
     cfg.update(kwargs)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
+    return build_module(cfg, seed=0)
 
 
 def make_samples(labels, shape=(64, 64)):
@@ -477,9 +466,10 @@ def test_toy_config_trains_and_validates_with_the_runner(toy_voc, tmp_path):
     from mmengine.config import Config
     from mmengine.runner import Runner
 
-    from mmwsss.utils import without_pretrained
+    from mmwsss.engine import without_pretrained
     cfg = Config.fromfile(
-        osp.join(ROOT, 'configs', 'isl_fsl', 'seam_isl_fsl_r38tinypre_toy.py'))
+        osp.join(ROOT, 'configs', 'isl_fsl',
+                 'seam_isl_fsl_r38tiny_pretrained_toy.py'))
     # the toy-pretrained trunk is a local file: start from random weights
     cfg.model = without_pretrained(cfg.model.to_dict())
     cfg.work_dir = str(tmp_path)

@@ -3,11 +3,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmwsss.models.heads.bap_head import (background_attention, bap_pool_boxes,
-                                          bap_sample_set, bin_pool,
-                                          bin_windows, grid_bg_queries,
-                                          grid_padding, normalize_boxes,
-                                          roi_sample)
+from mmwsss.models.utils.bap_pooling import (
+    background_attention,
+    bap_pool_boxes,
+    bap_sample_set,
+    bin_pool,
+    bin_windows,
+    grid_bg_queries,
+    roi_sample,
+)
+from mmwsss.ops import grid_padding, normalize_boxes
 from mmwsss.registry import MODELS
 
 

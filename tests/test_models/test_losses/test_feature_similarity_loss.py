@@ -4,11 +4,20 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmwsss.models.losses.feature_similarity_loss import (
-    colour_distance, dense_feature_similarity_loss, dissimilarity,
-    feature_similarity_loss, fsl_guidance_image, fsl_prediction_map,
-    spatial_weight)
+from mmwsss.models.losses.fsl_adaptors import (
+    fsl_guidance_image,
+    fsl_prediction_map,
+)
+from mmwsss.models.losses.fsl_kernel import (
+    colour_distance,
+    dissimilarity,
+    feature_similarity_loss,
+    spatial_weight,
+)
 from mmwsss.registry import MODELS
+from tests.references.feature_similarity_loss import (
+    dense_feature_similarity_loss,
+)
 
 
 def loop_fsl(pred, guide, mu=2.5, sigma=5.0):

@@ -5,9 +5,16 @@ import torch
 import torch.nn.functional as F
 
 from mmwsss.models.losses.importance_sampling_loss import (
-    expected_importance_sampling_loss, gathered_bce, importance_sampling_loss,
-    isl_class_logits, isl_sampling_distribution, sample_pixel_indices)
+    gathered_bce,
+    importance_sampling_loss,
+    isl_class_logits,
+    isl_sampling_distribution,
+    sample_pixel_indices,
+)
 from mmwsss.registry import MODELS
+from tests.references.importance_sampling_loss import (
+    expected_importance_sampling_loss,
+)
 
 
 def softplus(z):

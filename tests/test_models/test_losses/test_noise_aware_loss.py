@@ -4,11 +4,17 @@ import pytest
 import torch
 from mmengine.logging import MessageHub
 
-from mmwsss.models.losses.noise_aware_loss import (bootstrapping_loss,
-                                                   entropy_regularization,
-                                                   nal_sigma, noise_aware_loss,
-                                                   poly_beta, reliable_ce,
-                                                   sigma_weighted_mean)
+from mmwsss.models.losses.nal_ablations import (
+    bootstrapping_loss,
+    entropy_regularization,
+    poly_beta,
+)
+from mmwsss.models.losses.noise_aware_loss import (
+    nal_sigma,
+    noise_aware_loss,
+    reliable_ce,
+    sigma_weighted_mean,
+)
 from mmwsss.registry import MODELS
 
 TAU, GAMMA, LAM = 20.0, 7.0, 0.1

@@ -1,13 +1,15 @@
 import pytest
 import torch
 
-from mmwsss.models.losses.triplet_erasing_loss import (attraction_embedding,
-                                                       attraction_loss,
-                                                       negative_embedding,
-                                                       repulsion_loss,
-                                                       residual_embedding,
-                                                       residual_mask,
-                                                       sample_negatives)
+from mmwsss.models.losses.triplet_erasing_loss import (
+    attraction_embedding,
+    attraction_loss,
+    negative_embedding,
+    repulsion_loss,
+    residual_embedding,
+    residual_mask,
+    sample_negatives,
+)
 from mmwsss.registry import MODELS
 
 EPS = 1e-5

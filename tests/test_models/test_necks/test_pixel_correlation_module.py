@@ -3,8 +3,11 @@ import math
 import pytest
 import torch
 
-from mmwsss.models.necks.pixel_correlation_module import (cosine_affinity,
-                                                          pcm_seed, propagate)
+from mmwsss.models.necks.pixel_correlation_module import (
+    cosine_affinity,
+    pcm_seed,
+    propagate,
+)
 from mmwsss.registry import MODELS
 
 EPS = 1e-5

@@ -7,25 +7,24 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import OptimWrapper
 
-from mmwsss.datasets import voc_io
+from helpers import ROOT
+from mmwsss import fileio
 from mmwsss.registry import DATASETS, MODELS
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
 CONFIG = osp.join(ROOT, 'configs', 'bana', 'bana_deeplabv2_r18_toy.py')
 
 
 def write_pair(toy_voc, out_dir):
     """Y_crf = the toy ground truth; Y_ret differs on the left quarter."""
     pseudo = osp.join(out_dir, 'pseudo')
-    for img_id in voc_io.read_split(
+    for img_id in fileio.read_split(
             osp.join(toy_voc, 'ImageSets/Segmentation/train.txt')):
-        crf = voc_io.read_label_png(
+        crf = fileio.read_label_png(
             osp.join(toy_voc, 'SegmentationClass', f'{img_id}.png'), 6)
         ret = crf.copy()
         ret[:, :16] = np.where(crf[:, :16] == 255, 255, (crf[:, :16] + 1) % 7)
-        voc_io.save_label_png(osp.join(pseudo, f'{img_id}.png'), crf)
-        voc_io.save_label_png(
+        fileio.save_label_png(osp.join(pseudo, f'{img_id}.png'), crf)
+        fileio.save_label_png(
             osp.join(out_dir, 'pseudo_ret', f'{img_id}.png'), ret)
     return pseudo
 

@@ -11,12 +11,11 @@ from mmseg.models.segmentors import SegTTAModel
 from mmseg.structures import SegDataSample
 from PIL import Image
 
+from helpers import ROOT
 from mmwsss.models.segmentors import BANA_DEEPLABV2_CRF
-from mmwsss.refine.dense_crf import dense_crf
+from mmwsss.ops import dense_crf
 from mmwsss.registry import MODELS
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
 H, W, EDGE, WRONG_EDGE = 24, 40, 24, 16
 
 

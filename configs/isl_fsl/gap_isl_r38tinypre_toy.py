@@ -1,9 +1,0 @@
-# GAP baseline + ISL (specs/isl_fsl.md §1.1) on the embedded toy VOC: the
-# GAP toy config with the importance sampling loss added — combining is
-# config only. Weight λ = 0.2 on top of the unchanged GAP loss; for the
-# official mix (1 - λ)·GAP + λ·ISL also set
-# model.head.loss_cls.loss_weight=0.8.
-_base_ = ['../baseline/gap_r38tinypre_toy.py']
-model = dict(losses=[
-    dict(type='ImportanceSamplingLoss', num_samples=10, loss_weight=0.2)
-])

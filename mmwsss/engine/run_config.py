@@ -1,0 +1,125 @@
+"""Config handling shared by tools/train.py, tools/test.py and the
+pipeline runner."""
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmwsss.fileio import COCO_HINT, VOC_HINT
+from mmwsss.registry import RUNNERS
+from mmwsss.utils import InvalidInputError, MissingInputError
+
+
+def load_run_config(config: str,
+                    cfg_options: Optional[dict] = None,
+                    work_dir: Optional[str] = None,
+                    launcher: str = 'none') -> Config:
+    """Load ``config``, apply ``--cfg-options`` and pick the work dir
+    (``--work-dir``, else the config's, else ``work_dirs/<config stem>``)."""
+    if not osp.isfile(config):
+        raise MissingInputError(f'Config {config} does not exist.')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def check_data_root(cfg: Config, dataloader: str) -> None:
+    """Raise a clear :class:`MissingInputError` when the ``data_root`` of
+    ``cfg[dataloader].dataset`` is missing (mmseg's own datasets, such as
+    ``PascalVOCDataset``, only assert)."""
+    root = cfg.get(dataloader, {}).get('dataset', {}).get('data_root')
+    if isinstance(root, str) and not osp.isdir(root):
+        hint = COCO_HINT if 'coco' in root.lower() else VOC_HINT
+        raise MissingInputError(
+            f'Data root {root} ({dataloader}) does not exist. {hint}')
+
+
+RESNET38D_HINT = (
+    'The ResNet-38d ImageNet weights are the MXNet file of the ademxapp '
+    'model A1 (ilsvrc-cls_rna-a1_cls1000_ep-0001.params, distributed by '
+    'PSA/SEAM/AEFT as resnet_38d.params); convert it once with '
+    '`python tools/model_converters/resnet38d_mxnet.py resnet_38d.params '
+    'pretrained/resnet38d_imagenet.pth`.')
+
+
+def _local_checkpoints(node, path='model'):
+    """(config path, file) of every ``Pretrained`` init with a local file."""
+    if isinstance(node, dict):
+        if node.get('type') == 'Pretrained' and isinstance(
+                node.get('checkpoint'), str):
+            yield path, node['checkpoint']
+        for key, value in node.items():
+            yield from _local_checkpoints(value, f'{path}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _local_checkpoints(value, f'{path}[{i}]')
+
+
+def without_pretrained(node):
+    """A copy of a model config with every ``Pretrained`` init_cfg and every
+    ``pretrained`` path set to None, to build (and ``init_weights``) a model
+    without its weight files, e.g. in tests and benchmarks."""
+    if isinstance(node, dict):
+        if node.get('type') == 'Pretrained':
+            return None
+        return {
+            k: None if k == 'pretrained' else without_pretrained(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, (list, tuple)):
+        return type(node)(without_pretrained(v) for v in node)
+    return node
+
+
+def check_pretrained(cfg: Config) -> None:
+    """Raise a clear :class:`MissingInputError` before training when a
+    local ``Pretrained`` checkpoint or ``load_from`` file is missing
+    (mmengine would fail deep inside ``init_weights``). The message uses the
+    config's ``pretrained_hint`` when it has one."""
+    wanted = list(_local_checkpoints(cfg.get('model', {})))
+    if cfg.get('load_from'):
+        wanted.append(('load_from', cfg.load_from))
+    for where, path in wanted:
+        if '://' in path or osp.isfile(path):
+            continue
+        if cfg.get('pretrained_hint'):
+            hint = cfg.pretrained_hint
+        elif 'resnet38d' in path.lower():
+            hint = RESNET38D_HINT
+        else:
+            hint = ('Download or convert it (tools/model_converters/), or '
+                    f'set {where} to another file.')
+        raise MissingInputError(
+            f'Pretrained weights {path} ({where}) do not exist. {hint}')
+
+
+def use_tta(cfg: Config, crf_iters: int = 0) -> Config:
+    """Switch a segmentation config to its test-time augmentation: the test
+    pipeline becomes ``tta_pipeline`` and the model is wrapped in
+    ``tta_model``; ``crf_iters > 0`` turns on DenseCRF after the merge
+    (``CRFSegTTAModel``). Modifies and returns ``cfg``."""
+    if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+        raise InvalidInputError(
+            'Test-time augmentation needs tta_model and tta_pipeline in the '
+            'config (see configs/_base_/datasets/toyvoc_pseudo.py).')
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.tta_model.module = cfg.model
+    if crf_iters:
+        cfg.tta_model.setdefault('crf', {})['n_iter'] = crf_iters
+    cfg.model = cfg.tta_model
+    return cfg
+
+
+def build_runner(cfg: Config):
+    """``Runner.from_cfg``, or the registered runner named by
+    ``runner_type``."""
+    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+        RUNNERS.build(cfg)

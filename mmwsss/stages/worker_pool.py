@@ -1,0 +1,74 @@
+"""Worker processes for the per-image stages that fail fast.
+
+``multiprocessing.Pool`` respawns a worker whose initializer raises, for
+ever: a typo'd refiner type then hangs the stage. Here a worker keeps its
+start-up error and raises it with its first task, so the stage stops at
+once with that error (a user error keeps its clear message); a worker that
+dies (killed, out of memory) stops the stage with a message saying so.
+"""
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterable, Iterator, Optional
+
+from mmwsss.utils import InvalidInputError
+
+_state: dict = {}
+
+
+def _start(initializer: Callable, initargs: tuple) -> None:
+    try:
+        initializer(*initargs)
+    except BaseException as e:  # raised again with the first task
+        _state['error'] = e
+
+
+def _call(fn: Callable, task):
+    if 'error' in _state:
+        raise _state['error']
+    return fn(task)
+
+
+class _Task:
+    """A picklable ``task -> _call(fn, task)``."""
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+
+    def __call__(self, task):
+        return _call(self.fn, task)
+
+
+def imap_workers(fn: Callable,
+                 tasks: Iterable,
+                 nproc: int,
+                 initializer: Callable,
+                 initargs: tuple = (),
+                 what: str = 'stage') -> Iterator:
+    """Results of ``fn(task)`` over ``nproc`` worker processes, in order.
+
+    Args:
+        fn (Callable): module-level function of one task.
+        tasks (Iterable): the tasks.
+        nproc (int): worker processes.
+        initializer (Callable): per-worker set-up (e.g. build the model).
+        initargs (tuple): its arguments.
+        what (str): the stage, for messages.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context('fork' if 'fork' in
+                                          methods else 'spawn')
+    pool: Optional[ProcessPoolExecutor] = ProcessPoolExecutor(
+        nproc,
+        mp_context=context,
+        initializer=_start,
+        initargs=(initializer, initargs))
+    try:
+        yield from pool.map(_Task(fn), list(tasks))
+    except BrokenProcessPool as e:
+        raise InvalidInputError(
+            f'A worker process of the {what} stage died (killed, or out of '
+            f'memory: {e}). Re-run with fewer processes (nproc=1 shows the '
+            'error in the main process); finished outputs are kept.') from e
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
