@@ -49,7 +49,7 @@ default_hooks = dict(
         rule='greater'))
 # CAMs and pseudo labels of train2014 (IRN in the paper; DenseCRF until the
 # random-walk refiner lands). No COCO segmentation config yet: run the
-# stages up to pseudo (--stages train cams pseudo).
+# stages up to refine (--stages refine).
 train2014 = dict(
     ann_file='cls_labels_train.txt',
     data_prefix=dict(img_path='train2014'),

@@ -7,7 +7,7 @@
 # crop 96, flip, jitter); grid 4 on the 12x12 map (3x3 cells), 2x2 bins.
 # Same optimiser and schedule as the GAP toy baseline: 1,000 iterations at
 # batch 32 (AdamW 3e-3, warm-up + cosine).
-# The pipeline section runs the three stages:
+# The stages section runs the three stages:
 #   python tools/run_pipeline.py configs/bana/bana_bap_r38tiny_toy.py
 # train -> cams (the classifier's image-level CAMs, for comparison) ->
 # pseudo (BANA stage 2: Y_crf and Y_ret from the boxes, official settings,

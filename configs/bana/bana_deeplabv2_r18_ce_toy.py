@@ -5,7 +5,7 @@
 #   python tools/run_pipeline.py \
 #     configs/bana/bana_bap_r38tiny_pretrained_toy.py \
 #     --cfg-options \
-#     pipeline.segment.config=configs/bana/bana_deeplabv2_r18_ce_toy.py
+#     stages.segment.config=configs/bana/bana_deeplabv2_r18_ce_toy.py
 _base_ = ['./bana_deeplabv2_r18_toy.py']
 model = dict(
     decode_head=dict(

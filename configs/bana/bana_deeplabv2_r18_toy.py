@@ -14,7 +14,7 @@ _base_ = ['../deeplab/deeplabv2_r18_toy_pseudo.py']
 # Output of BANA's toy stage 2 (tools/run_pipeline.py layout of
 # bana_bap_r38tiny_toy; override seg_map_path as above otherwise).
 pseudo_label_dir = ('{{ fileDirname }}/../../work_dirs/'
-                    'bana_bap_r38tiny_toy/pseudo/pseudo')
+                    'bana_bap_r38tiny_toy/box_labels/pseudo')
 model = dict(
     decode_head=dict(
         _delete_=True,

@@ -21,7 +21,7 @@ _base_ = [
     '../_base_/datasets/toyvoc_pseudo.py', '../_base_/default_runtime.py'
 ]
 pseudo_label_dir = ('{{ fileDirname }}/../../work_dirs/gap_r38tiny_toy/'
-                    'pseudo')
+                    'refine/pseudo')
 crop_size = (64, 64)
 max_iters = 2500
 model = dict(

@@ -103,7 +103,7 @@ default_hooks = dict(checkpoint=dict(interval=10260))
 randomness = dict(seed=1)
 # CAMs and pseudo labels of train2014 (hfpl: AffinityNet + random walk; a
 # DenseCRF stand-in with the low background power here). No COCO
-# segmentation config yet: run --stages train cams pseudo.
+# segmentation config yet: run --stages refine.
 train2014 = dict(
     ann_file='cls_labels_train.txt',
     data_prefix=dict(img_path='train2014'),

@@ -20,7 +20,7 @@ def dense_feature_similarity_loss(pred: Tensor,
                                   window_shape: str = 'square') -> Tensor:
     """Dense reference FSL: every (N, h·w, h·w) pair tensor, plain autograd.
 
-    A literal transcription of spec §1.2 (``tanh``/``log`` dissimilarity,
+    A literal transcription of hfpl's FSL (``tanh``/``log`` dissimilarity,
     Gaussian of the pixel distance, ½ squared prediction distance), as the
     official code does it. Memory O(N·(h·w)²) — several GiB at 112×112.
     """

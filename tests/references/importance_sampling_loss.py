@@ -20,7 +20,7 @@ def expected_importance_sampling_loss(scores: Tensor,
 
     ``E_q[ISL] = 1/(N·K) Σ_{n,c} Σ_i q_{n,c}(i) BCE(z_{n,c,i}, y_{n,c})``;
     its gradient wrt a binomial logit is ``q (sigmoid(s) - y) / (N·K)``,
-    of which the sampled loss is an unbiased estimate (spec §1.1). It does
+    of which the sampled loss is an unbiased estimate. It does
     not depend on the number of samples.
 
     Returns:

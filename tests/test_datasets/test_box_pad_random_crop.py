@@ -1,4 +1,4 @@
-"""BoxPadRandomCrop (specs/bana.md §3.1 steps 2-3, §8.2)."""
+"""BoxPadRandomCrop (BANA's pad and crop)."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""BoxRandomFlip (specs/bana.md §3.1 step 4)."""
+"""BoxRandomFlip (BANA's random flip)."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""BoxRandomRescale (specs/bana.md §3.1 step 1)."""
+"""BoxRandomRescale (BANA's random rescale)."""
 import numpy as np
 import pytest
 

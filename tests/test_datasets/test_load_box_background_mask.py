@@ -1,4 +1,4 @@
-"""LoadBoxBackgroundMask and boxes_to_bg_mask (specs/bana.md §6.1)."""
+"""LoadBoxBackgroundMask and boxes_to_bg_mask (BANA)."""
 import numpy as np
 import pytest
 from PIL import Image

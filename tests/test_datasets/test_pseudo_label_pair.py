@@ -1,5 +1,5 @@
 """BANA's pseudo-label pair: dataset ``ret_dir``, LoadPseudoLabelPair,
-PackPseudoLabelPair and the mask_fin rule (specs/bana.md §5.1)."""
+PackPseudoLabelPair and the mask_fin rule."""
 import os
 import os.path as osp
 

@@ -1,4 +1,4 @@
-"""BANA stage 2 (specs/bana.md §4): upsampled-feature statistics, the
+"""BANA stage 2 (Oh et al., CVPR 2021): upsampled-feature statistics, the
 unaries, Y_crf, Y_ret and the generator."""
 import numpy as np
 import pytest
@@ -50,7 +50,7 @@ def test_upsampled_features_match_materialised(shape, size):
 
 
 def test_box_pixel_coords_float32_round_trip():
-    # spec §4.1: the official round trip turns 1 of 48, 11 of 500 and 18
+    # the official float32 round trip turns 1 of 48, 11 of 500 and 18
     # of 375 integer coordinates into value - 1
     for length, expected in ((48, 1), (500, 11), (375, 18)):
         values = np.arange(length, dtype=np.float32)
@@ -100,7 +100,7 @@ def test_background_unary_threshold_and_guard():
     # same features give the same A
     torch.testing.assert_close(
         background_unary(up, bg, grid_size=2, bg_threshold=0), paper)
-    # boxes covering the image: no query, u_0 = 0 instead of NaN (§8.8)
+    # boxes covering the image: no query, u_0 = 0 instead of the official NaN
     none = background_unary(up, torch.zeros(12, 12, dtype=torch.bool))
     assert torch.all(none == 0)
 
@@ -177,7 +177,8 @@ def test_retrieval_labels_prototypes_fallback_and_ties():
 
 
 def reference_unaries(feats, weight, coords, labels, bg, threshold):
-    """A direct transcription of §4.2-§4.4 on materialised features."""
+    """A direct transcription of u_0, u_c and the box softmax on materialised
+    features."""
     dense = upsample(feats, bg.shape)
     q = dense[:, bg].mean(dim=1)
     att = torch.einsum('k,khw->hw', F.normalize(q, dim=0),
@@ -267,7 +268,7 @@ def test_generator_bad_inputs_and_full_image_box():
                   name='img7.jpg')
     with pytest.raises(InvalidInputError, match='does not match'):
         generator(image, feats, weight, boxes, labels, bg_mask[:-1])
-    # one box over the whole image: no background query, no NaN (§8.8)
+    # one box over the whole image: no background query, no NaN
     full = np.zeros_like(bg_mask)
     out = generator(image, feats, weight, np.array([[0.0, 0, 48, 48]]),
                     labels, full)

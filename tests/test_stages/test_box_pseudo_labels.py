@@ -126,7 +126,7 @@ def test_workers_give_the_same_labels_and_resume(bana_run, tmp_path):
 
 
 def test_crf_gets_the_raw_rgb_image(bana_run, tmp_path, monkeypatch):
-    # §8.9: the official test code fed DenseCRF the normalised BGR tensor
+    # the official test code fed DenseCRF the normalised BGR tensor
     from mmwsss.fileio import read_rgb
     from mmwsss.refine.box_labeler import generator as module
     seen = []
@@ -157,7 +157,7 @@ def test_crf_gets_the_raw_rgb_image(bana_run, tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_segment_stage_reads_both_pseudo_labels(bana_run, toy_voc):
     # Y_crf and Y_ret reach the NAL segmentation model under the names the
-    # stage-2 run wrote (§8.10: the official folders did not match)
+    # stage-2 run wrote (the official code's folder names did not match)
     cfg, work_dir, _ = bana_run
     cfg = copy.deepcopy(cfg)
     seg = {'train_cfg.max_iters': 2, 'train_cfg.val_interval': 2,

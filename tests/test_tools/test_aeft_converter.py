@@ -1,6 +1,6 @@
 """tools/model_converters/aeft_official.py on a synthetic official state
 dict: the trunk of a 1/16-width ResNet38d plus fc8/fc9/gconv*/bn8 tensors
-with the official names and shapes (specs/aeft_gpp.md §2.1, §4.4, G14)."""
+with the official names and shapes (KAIST-vilab/AEFT)."""
 import os.path as osp
 from collections import OrderedDict
 
@@ -36,7 +36,7 @@ BN8 = ['bn8.weight', 'bn8.bias', 'bn8.running_mean', 'bn8.running_var',
 
 
 def official_shapes(width=WIDTH, hidden=D, num_classes=K):
-    """Official ``Net_gpp`` key -> shape (spec §2.1, §4.4)."""
+    """Official ``Net_gpp`` key -> shape."""
     with torch.device('meta'):
         trunk = ResNet38d(width_mult=width).state_dict()
     shapes = OrderedDict((k, tuple(v.shape)) for k, v in trunk.items())

@@ -45,7 +45,7 @@ def write_params(path, arrays, version='v2'):
 
 
 def official_mxnet_names():
-    """The ademxapp model A1 names (aeft_gpp.md §4.4), written by hand."""
+    """The ademxapp model A1 names, written by hand."""
     blocks = [('2a', 'proj'), ('2b1', ''), ('2b2', ''), ('3a', 'proj'),
               ('3b1', ''), ('3b2', ''), ('4a', 'proj')]
     blocks += [(f'4b{n}', '') for n in range(1, 6)]

@@ -22,8 +22,8 @@ from mmwsss.registry import TRANSFORMS
 class BoxRandomRescale(BaseTransform):
     """Rescale ``img``, ``bg_mask`` and ``gt_bboxes`` by one random factor.
 
-    The new size is ``int(s·W + 0.5) × int(s·H + 0.5)`` (mmcv's rounding;
-    the spec does not fix it); the boxes are multiplied by s itself.
+    The new size is ``int(s·W + 0.5) × int(s·H + 0.5)`` (mmcv's
+    rounding); the boxes are multiplied by s itself.
 
     Required keys: ``img``. Optional: ``bg_mask``, ``gt_bboxes``.
     Modified keys: ``img``, ``img_shape``, ``bg_mask``, ``gt_bboxes``.

@@ -31,9 +31,8 @@ class CosineASPPHead(CosineSegHead):
         dilations (Sequence[int]): one bias-free 3x3 branch per dilation
             (padding = dilation). Default: (6, 12, 18, 24).
         init_cfg (dict): Default: N(0, 0.01) on the branches (``aspp``)
-            and the classifier (``conv_seg``). The spec gives the
-            classifier's init only; the branches use DeepLab-V2's
-            classifier-branch init.
+            and the classifier (``conv_seg``); the branches use
+            DeepLab-V2's classifier-branch init.
         **kwargs: :class:`CosineSegHead` arguments (``classifier``,
             ``temperature``, ``loss_decode``, ...).
     """

@@ -82,7 +82,7 @@ def isl_class_probabilities(scores: Tensor,
             channels, background included (icam). Without a background
             channel (``background_index=None``) the categorical variant
             uses a constant background logit of 0 — our choice for hosts
-            that only produce foreground maps; the spec does not cover it.
+            that only produce foreground maps.
         background_index (int, optional): the background channel of
             ``scores``, excluded from the foreground classes. Default: none.
 

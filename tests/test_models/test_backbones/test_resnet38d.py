@@ -1,4 +1,4 @@
-"""Tests for ResNet38d (spec: aeft_gpp.md §4, acr.md §2.1)."""
+"""Tests for ResNet38d (the ResNet-38d trunk of PSA, SEAM, AEFT and ACR)."""
 import math
 
 import pytest
@@ -18,7 +18,7 @@ from mmwsss.utils import InvalidInputError, MissingInputError
 FULL_TRUNK_PARAMS = 105_070_912
 OFFICIAL_FROZEN = ('conv1a', 'b2', 'b2_1', 'b2_2')
 
-# Spec table §4.2: (name, kind, c_in, c_mid, c_out, stride, dil1, dil).
+# Layout: (name, kind, c_in, c_mid, c_out, stride, dil1, dil).
 # For bottlenecks c_mid is unused (out/4 and out/2 inside).
 LAYOUT = ([('b2', 'basic', 64, 128, 128, 2, 1, 1)] +
           [(f'b2_{k}', 'basic', 128, 128, 128, 1, 1, 1) for k in (1, 2)] +
@@ -37,7 +37,7 @@ def _scaled(c, width):
 
 
 def count_params_from_spec(width=1.0):
-    """Independent parameter count from the spec table."""
+    """Independent parameter count from the LAYOUT table."""
     total = 3 * _scaled(64, width) * 9 + 2 * _scaled(4096, width)
     for _, kind, c_in, c_mid, c_out, stride, _, _ in LAYOUT:
         i, o = _scaled(c_in, width), _scaled(c_out, width)

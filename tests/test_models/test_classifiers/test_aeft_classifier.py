@@ -184,8 +184,8 @@ def test_bad_arguments():
 
 
 def test_float64_step_equals_the_composed_pieces(toy_voc):
-    """One AEFT step with fixed negatives, in float64, equals the spec's
-    pieces composed by hand (§3.1-3.5)."""
+    """One AEFT step with fixed negatives, in float64, equals its
+    pieces composed by hand."""
     from mmwsss.models.losses.triplet_erasing_loss import (
         attraction_embedding,
         negative_embedding,

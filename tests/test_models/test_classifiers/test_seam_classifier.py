@@ -217,7 +217,7 @@ def reference_max_onehot(x):
 
 
 def test_loss_equals_the_official_composition_in_float64():
-    """SEAM's training step (§2.1) transcribed line by line: the model's
+    """SEAM's training step transcribed line by line: the model's
     terms must match it to rounding."""
     model = build_model().double().eval()
     torch.manual_seed(1)
@@ -269,7 +269,7 @@ def test_loss_equals_the_official_composition_in_float64():
 
 def test_weights_reproduce_the_isl_mix():
     """(1 - λ)·L_GAP,1 + λ·ISL averaged with view 2 = weights 0.4 / 0.5 and
-    ISL 0.1 (§1.1)."""
+    ISL 0.1."""
     model = build_model(
         view_cls_weights=(0.4, 0.5),
         losses=[dict(type='ImportanceSamplingLoss', loss_weight=0.1,

@@ -1,4 +1,4 @@
-"""BAPHead and its tensor functions (BANA stage 1, specs/bana.md §3)."""
+"""BAPHead and its tensor functions (BANA stage 1, CVPR 2021)."""
 import pytest
 import torch
 import torch.nn.functional as F

@@ -114,8 +114,8 @@ def test_gradient_reaches_every_gate_and_conv():
 def test_official_layout_and_parameter_count():
     head = MODELS.build(
         dict(type='GPPHead', num_classes=20, in_channels=4096))
-    # fc8 1,048,576 + fc9 5,120 + 3 x 2 gates x 720 (spec §2.5 minus the
-    # unused bn8)
+    # fc8 1,048,576 + fc9 5,120 + 3 x 2 gates x 720 (the official
+    # model minus its unused bn8)
     assert sum(p.numel() for p in head.parameters()) == 1_058_016
     keys = set(head.state_dict())
     assert {'hidden.weight', 'classifier.weight', 'gates.2.pos_gate.weight',

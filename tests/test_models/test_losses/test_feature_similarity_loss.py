@@ -21,7 +21,7 @@ from tests.references.feature_similarity_loss import (
 
 
 def loop_fsl(pred, guide, mu=2.5, sigma=5.0):
-    """FSL by explicit loops over every ordered pixel pair (spec §1.2)."""
+    """FSL by explicit loops over every ordered pixel pair."""
     n, c, h, w = pred.shape
     total = 0.0
     for b in range(n):

@@ -103,7 +103,7 @@ def test_gradient_through_sigma_vs_detached():
     (g_det, ) = torch.autograd.grad(detached['loss'], cos)
     assert torch.allclose(full['loss'], detached['loss'])
     assert not torch.allclose(g_full, g_det)
-    # the difference is λ Σ_p (ℓ(p) - L_wce) / Σσ · ∂σ(p)/∂s (spec §5.3)
+    # the difference is λ Σ_p (ℓ(p) - L_wce) / Σσ · ∂σ(p)/∂s
     sigma = nal_sigma(cos, label)
     log_h = torch.log_softmax(TAU * cos.detach(), dim=1)
     ell = -log_h.gather(1, label[:, None])[:, 0]
