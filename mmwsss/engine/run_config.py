@@ -120,6 +120,11 @@ def use_tta(cfg: Config, crf_iters: int = 0) -> Config:
 
 def build_runner(cfg: Config):
     """``Runner.from_cfg``, or the registered runner named by
-    ``runner_type``."""
+    ``runner_type``, with :class:`RandomStateHook` added to the custom
+    hooks (checkpoints carry the random generators, so a resumed run draws
+    what an uninterrupted one would)."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') == 'RandomStateHook' for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='RandomStateHook')]
     return Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)

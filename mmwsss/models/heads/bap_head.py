@@ -42,15 +42,16 @@ class BAPHead(BaseCAMHead):
       (:func:`bap_pool_boxes`);
     - GAP (w ≡ 1) for the boxes of an image whose crop is at most
       ``valid_bg_ratio`` definite background or that has no valid cell
-      (an official-code fallback, not in the paper), and for every box when ``use_bap=False`` (the paper's
-      GAP baseline);
+      (an official-code fallback, not in the paper), and for every box
+      when ``use_bap=False`` (the paper's GAP baseline);
     - logits ``w_c · x`` over L + 1 classes, background at index 0, and
       the mean CE over bins (target: box class) and valid queries
       (target 0) (:func:`bap_sample_set`).
 
     Inference follows the CAM-head contract: :meth:`class_maps` gives the
     foreground maps ``w_c · f`` (c = 1..L, the stage-2 CAMs before ReLU,
-    from the bias-free dot-product classifier); :meth:`score_maps` adds the background map.
+    from the bias-free dot-product classifier); :meth:`score_maps` adds
+    the background map.
 
     Args:
         num_classes (int): foreground classes L (the classifier has L + 1

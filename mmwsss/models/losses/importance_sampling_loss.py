@@ -3,8 +3,8 @@
 Jonnarth, Zhang, Felsberg, "High-fidelity Pseudo-labels for Boosting
 Weakly-Supervised Segmentation", WACV 2024, arXiv:2304.02621 (official code
 https://github.com/arvijj/hfpl): the binomial form is the WACV method; the
-categorical form is its predecessor ("Importance sampling CAMs",
-arXiv:2203.12459, https://github.com/arvijj/icam), an ablation only.
+categorical form is its predecessor (icam, arXiv:2203.12459,
+https://github.com/arvijj/icam), an ablation only.
 
 For every image ``n`` and foreground class ``c`` (present **and** absent)
 pixels are drawn with replacement from the distribution ``q_{n,c}`` defined

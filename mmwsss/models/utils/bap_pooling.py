@@ -190,11 +190,12 @@ def bin_windows(length: int, bins: int, device=None,
                 dtype=torch.float32) -> Tensor:
     """0/1 matrix (bins, length): which positions each output bin pools.
 
-    As the official code: with ``length >= bins`` the stride is ``s = length // bins``
-    and the window ``k = length - (bins - 1)·s``; bin i covers
-    ``[i·s, i·s + k)`` (for 2 bins: [0, k) and [s, s + k), overlapping by
-    one when the length is odd). A shorter axis is replicated: bin i uses
-    position ``min(i, length - 1)`` (length 1: every bin uses it).
+    As the official code: with ``length >= bins`` the stride is
+    ``s = length // bins`` and the window ``k = length - (bins - 1)·s``;
+    bin i covers ``[i·s, i·s + k)`` (for 2 bins: [0, k) and [s, s + k),
+    overlapping by one when the length is odd). A shorter axis is
+    replicated: bin i uses position ``min(i, length - 1)`` (length 1: every
+    bin uses it).
     """
     out = torch.zeros(bins, length, device=device, dtype=dtype)
     if length >= bins:

@@ -32,7 +32,8 @@ def box_pixel_coords(boxes: np.ndarray,
                      img_size: Sequence[int],
                      float32_round_trip: bool = True) -> np.ndarray:
     """Integer box edges (n, 4) x0, y0, x1, y1 of the boxes' pixels: rows
-    y0..y1 − 1 and columns x0..x1 − 1 (exclusive upper bound, as the official code).
+    y0..y1 − 1 and columns x0..x1 − 1 (exclusive upper bound, as the
+    official code).
 
     With ``float32_round_trip`` (official) the XML values go through the
     loader's float32 normalisation ``x / ((W − 1)/2) − 1`` and back
@@ -85,7 +86,8 @@ def box_fill_labels(coords: np.ndarray, labels: np.ndarray,
 
 def _grid_cells(size: Tuple[int, int], grid_size: int):
     """Row and column ranges (image pixels) of the N×N background grid
-    with its padding rule (:func:`~mmwsss.ops.grid_padding`), clipped to the image."""
+    with its padding rule (:func:`~mmwsss.ops.grid_padding`), clipped to
+    the image."""
     spans = []
     for length in size:
         before, after = grid_padding(length, grid_size)
