@@ -27,10 +27,11 @@ class FiniteLossCheckHook(Hook):
 
     A loss explodes when it exceeds ``explode_ratio`` times the median of
     the first ``warmup`` checked losses (at least 1; e.g. a learning rate
-    of 1e10 gives finite but huge losses from the second step on). The hook runs before
-    the checkpoint hook, so the iteration that produced the bad loss is
-    never saved. The message names the last checkpoint (or says there is
-    none) and the command that starts the stage afresh with other settings.
+    of 1e10 gives finite but huge losses from the second step on). The
+    hook runs before the checkpoint hook, so the iteration that produced
+    the bad loss is never saved. The message names the last checkpoint
+    (or says there is none) and the command that starts the stage afresh
+    with other settings.
 
     Args:
         interval (int): check every this many iterations. Default: 1.
