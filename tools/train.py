@@ -16,7 +16,12 @@ from mmwsss.engine import (
     check_pretrained,
     load_run_config,
 )
-from mmwsss.utils import exit_on_user_error, setup_cpu_distributed
+from mmwsss.engine.checkpoints import resume_or_load
+from mmwsss.utils import (
+    MissingInputError,
+    exit_on_user_error,
+    setup_cpu_distributed,
+)
 
 
 def parse_args():
@@ -64,7 +69,15 @@ def build_cfg(args) -> Config:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
-    cfg.resume = args.resume
+    if args.resume:
+        # the newest whole checkpoint: a kill while one was being written
+        # leaves a truncated file under its final name
+        resume_or_load(cfg)
+        if not cfg.resume:
+            raise MissingInputError(
+                f'--resume: {cfg.work_dir} holds no intact checkpoint to '
+                'resume from. Drop --resume to start from scratch, or pass '
+                'the --work-dir of the run to continue.')
     setup_cpu_distributed(cfg, args.launcher)
     return cfg
 

@@ -5,14 +5,13 @@ import os.path as osp
 from mmengine.config import Config
 
 from mmwsss.engine import build_runner, check_pretrained, use_tta
+from mmwsss.engine.checkpoints import checkpoint_ok, resume_or_load
 from mmwsss.registry import DATASETS, STAGES
 from mmwsss.utils import InvalidInputError, MissingInputError
 from .base_stage import BaseStage, StageContext
 from .mmengine_run import (
-    checkpoint_ok,
     isolate_logs,
     last_checkpoint,
-    resume_or_load,
     training_settings,
 )
 

@@ -4,13 +4,12 @@ import copy
 from mmengine.config import Config
 
 from mmwsss.engine import build_runner, check_data_root, check_pretrained
+from mmwsss.engine.checkpoints import checkpoint_ok, resume_or_load
 from mmwsss.registry import DATASETS, STAGES
 from .base_stage import BaseStage, StageContext
 from .mmengine_run import (
-    checkpoint_ok,
     isolate_logs,
     last_checkpoint,
-    resume_or_load,
     training_settings,
     val_metrics,
 )

@@ -186,7 +186,7 @@ def test_sigkill_during_cams_then_resume(toy_voc, tmp_path, toy_pipeline_cfg):
 def test_training_stages_resume_or_start_from_load_from(tmp_path):
     import torch
 
-    from mmwsss.stages.mmengine_run import resume_or_load
+    from mmwsss.engine.checkpoints import resume_or_load
     cfg = Config(dict(work_dir=str(tmp_path), load_from='init.pth'))
     resume_or_load(cfg)
     assert cfg.resume is False and cfg.load_from == 'init.pth'

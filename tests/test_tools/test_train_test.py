@@ -60,6 +60,28 @@ def test_train_resume_and_test(toy_voc, tmp_path):
     out = res.stdout + res.stderr
     assert 'resumed' in out.lower() and 'iter_2.pth' in out
     assert osp.isfile(osp.join(work_dir, 'iter_4.pth'))
+    whole = open(osp.join(work_dir, 'iter_4.pth'), 'rb').read()
+
+    # killed while iter_4.pth was written: --resume passes over the
+    # truncated file to the newest whole checkpoint, and says so
+    with open(osp.join(work_dir, 'iter_4.pth'), 'r+b') as f:
+        f.truncate(1000)
+    res = run_tool('tools/train.py', TOY_CFG, '--work-dir', work_dir,
+                   '--resume', *toy_options(toy_voc, 4))
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = res.stdout + res.stderr
+    assert 'incomplete or unreadable; resuming from' in out
+    assert 'iter_2.pth' in out
+    with open(osp.join(work_dir, 'iter_4.pth'), 'rb') as f:
+        assert len(f.read()) == len(whole)  # written again, whole
+
+    # nothing to resume: a clear message, exit 2
+    res = run_tool('tools/train.py', TOY_CFG, '--work-dir',
+                   str(tmp_path / 'empty'), '--resume',
+                   *toy_options(toy_voc, 4))
+    assert res.returncode == 2
+    assert 'holds no intact checkpoint' in res.stderr
+    assert 'Traceback' not in res.stderr
 
     out_file = str(tmp_path / 'preds.pkl')
     res = run_tool('tools/test.py', TOY_CFG,
