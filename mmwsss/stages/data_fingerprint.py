@@ -8,6 +8,8 @@ time (``<work_dir>/.file_hashes.json``), so an unchanged data root costs
 one ``stat`` per file; a touched file is re-hashed and only a changed
 content changes the fingerprint. Paths themselves are not hashed: a data
 root moved or copied elsewhere with the same contents is the same data.
+Images and masks are decoded once, when first hashed: a missing, truncated
+or non-image file stops the run before any stage starts, naming the file.
 """
 import json
 import os
@@ -15,10 +17,15 @@ import os.path as osp
 from typing import Any, Dict, Iterable
 
 import numpy as np
+from PIL import Image
 
+from mmwsss.utils import InvalidInputError, MissingInputError
 from mmwsss.utils.atomic_io import atomic_write_json
 from mmwsss.utils.checksum import sha256_file
 from .stage_manifest import stable_hash
+
+#: data-info keys whose files are decoded once when first fingerprinted
+DECODED = ('img_path', 'seg_map_path')
 
 
 class FileHashCache:
@@ -39,13 +46,17 @@ class FileHashCache:
             except (OSError, ValueError):
                 self._entries = {}  # a damaged cache is only a cache
 
-    def hash(self, path: str) -> str:
-        """The SHA-256 (16 hex digits) of the file's bytes."""
+    def hash(self, path: str, decode: bool = False) -> str:
+        """The SHA-256 (16 hex digits) of the file's bytes; with ``decode``
+        a new or changed image is also decoded once (a truncated or
+        non-image file stops here, before any stage runs)."""
         key = osp.abspath(path)
         stat = os.stat(key)
         entry = self._entries.get(key)
         if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
             return entry[2]
+        if decode:
+            check_image(key)
         digest = sha256_file(key)[:16]
         self._entries[key] = [stat.st_size, stat.st_mtime_ns, digest]
         self._dirty = True
@@ -55,6 +66,18 @@ class FileHashCache:
         if self._dirty:
             atomic_write_json(self.path, self._entries)
             self._dirty = False
+
+
+def check_image(path: str) -> None:
+    """Raise a clear error when ``path`` does not decode as an image."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+    except (OSError, SyntaxError, ValueError) as e:
+        raise InvalidInputError(
+            f'{path} is not a readable image ({e}). Fix: replace it with '
+            'the original file (re-extract or re-download the dataset), or '
+            'remove its id from the split list.') from e
 
 
 def _plain(value: Any) -> Any:
@@ -73,10 +96,15 @@ def info_fingerprint(info: dict, hashes: FileHashCache) -> list:
     """One data info as hashable values: files by content, the rest as
     is (sorted by key)."""
     items = []
+    if info.get('img_path') and not osp.isfile(info['img_path']):
+        raise MissingInputError(
+            f'Image {info["img_path"]} (id {info.get("img_id")}) is listed '
+            'in the split but does not exist. Fix: restore the file or '
+            'remove the id from the split list.')
     for key in sorted(info):
         value = info[key]
         if isinstance(value, str) and osp.isfile(value):
-            items.append([key, 'file', hashes.hash(value)])
+            items.append([key, 'file', hashes.hash(value, key in DECODED)])
         elif isinstance(value, str) and (osp.sep in value):
             items.append([key, 'missing', osp.basename(value)])
         else:

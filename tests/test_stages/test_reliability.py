@@ -208,3 +208,79 @@ def test_each_training_stage_logs_on_its_own(toy_voc, tmp_path,
     assert train and segment
     assert 'multi-label/mAP' in train and 'mIoU' not in train
     assert 'mIoU' in segment and 'multi-label/mAP' not in segment
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'not_an_image', 'missing'])
+def test_bad_image_stops_before_any_stage(own_toy, tmp_path, toy_pipeline_cfg,
+                                          damage):
+    images = osp.join(own_toy, 'JPEGImages')
+    victim = osp.join(images, sorted(os.listdir(images))[3])
+    if damage == 'truncated':
+        with open(victim, 'r+b') as f:
+            f.truncate(200)
+    elif damage == 'not_an_image':
+        with open(victim, 'wb') as f:
+            f.write(b'<html>not found</html>')
+    else:
+        os.remove(victim)
+    work_dir = str(tmp_path / 'run')
+    with pytest.raises((InvalidInputError, FileNotFoundError),
+                       match=osp.basename(victim)):
+        PipelineRunner(
+            toy_pipeline_cfg(own_toy, segment=False), work_dir, 'toy').run()
+    assert not osp.exists(osp.join(work_dir, 'train', 'manifest.json'))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('stage', ['train', 'segment'])
+def test_sigkill_in_a_training_stage_then_rerun_equals_uninterrupted(
+        stage, toy_voc, tmp_path, toy_pipeline_cfg):
+    """Data loads in the main process here (num_workers=0): the resumed run
+    draws the augmentations of the uninterrupted one (RandomStateHook)."""
+    import torch
+    cfg = toy_pipeline_cfg(toy_voc)
+    longer = {'train_cfg.max_iters': 40, 'train_cfg.val_interval': 40,
+              'default_hooks.checkpoint.interval': 10,
+              'default_hooks.checkpoint.max_keep_ckpts': 5}
+    if stage == 'train':
+        cfg.merge_from_dict(longer)
+    else:
+        cfg.stages.segment.cfg_options.update(longer)
+    cfg_path = str(tmp_path / 'toy.py')
+    cfg.dump(cfg_path)
+    tool = [sys.executable, osp.join(ROOT, 'tools', 'run_pipeline.py'),
+            cfg_path, '--stages', stage, '--work-dir']
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+
+    def run(work_dir):
+        res = subprocess.run(tool + [work_dir], env=env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=600)
+        assert res.returncode == 0, res.stderr[-3000:]
+
+    whole, killed = str(tmp_path / 'whole'), str(tmp_path / 'killed')
+    run(whole)
+    if stage == 'segment':  # the same upstream outputs in both work dirs
+        shutil.copytree(whole, killed, ignore=shutil.ignore_patterns(
+            'segment', 'report.*'))
+    proc = subprocess.Popen(tool + [killed], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    first = osp.join(killed, stage, 'iter_10.pth')
+    deadline = time.time() + 300
+    while time.time() < deadline and not osp.isfile(first):
+        time.sleep(0.01)
+    time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert not osp.isfile(osp.join(killed, stage, 'iter_40.pth')), \
+        'the kill came too late'
+    run(killed)
+    with open(osp.join(killed, 'report.json')) as f:
+        assert json.load(f)['stages'][stage]['status'] == 'resumed'
+    a = torch.load(osp.join(whole, stage, 'iter_40.pth'), map_location='cpu',
+                   weights_only=False)['state_dict']
+    b = torch.load(osp.join(killed, stage, 'iter_40.pth'),
+                   map_location='cpu', weights_only=False)['state_dict']
+    assert a.keys() == b.keys()
+    diff = max((a[k].float() - b[k].float()).abs().max().item() for k in a)
+    assert diff == 0.0, diff
