@@ -33,7 +33,7 @@ toy: $(STAMP)
 	$(PY) tools/misc/make_toy_voc.py --out $(TOY)
 
 demo: toy
-	$(PY) tools/run_pipeline.py configs/baseline/gap_r38tiny_toy.py
+	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 $(PY) tools/run_pipeline.py configs/baseline/gap_r38tiny_toy.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -4,7 +4,8 @@ from typing import Dict
 
 
 def package_versions() -> Dict[str, str]:
-    """Python, torch, numpy, mmengine, mmcv, mmseg, mmpretrain, mmwsss."""
+    """Python, torch, numpy, mmengine, mmcv, mmseg, mmpretrain, mmwsss, and
+    torch's thread count (results depend on it)."""
     import mmcv
     import mmengine
     import mmpretrain
@@ -21,4 +22,5 @@ def package_versions() -> Dict[str, str]:
         mmcv=mmcv.__version__,
         mmseg=mmseg.__version__,
         mmpretrain=mmpretrain.__version__,
-        mmwsss=__version__)
+        mmwsss=__version__,
+        threads=str(torch.get_num_threads()))
