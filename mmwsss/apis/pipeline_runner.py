@@ -191,7 +191,6 @@ class PipelineRunner:
                 stale='settings or inputs changed: re-running (old outputs '
                 f'kept in {manifest.outdated_dir} until this run '
                 'finishes)')[status], 'current')
-        ctx.status = status
         start = time.perf_counter()
         try:
             outcome = stage.run(ctx)

@@ -36,9 +36,6 @@ class StageContext:
         name (str): this stage's name (its folder under ``work_dir``).
         upstream (dict): records of the stages named in ``needs``; their
             ``outputs`` are paths relative to ``work_dir``.
-        status (str): ``'new'``, ``'partial'`` (resume), ``'stale'``
-            (settings or inputs changed) or ``'repair'`` (finished, but some
-            outputs were missing or corrupt).
         config_path (str): the config file, for messages.
     """
 
@@ -47,13 +44,11 @@ class StageContext:
                  work_dir: str,
                  name: str,
                  upstream: Optional[Dict[str, dict]] = None,
-                 status: str = 'new',
                  config_path: str = '') -> None:
         self.cfg = cfg
         self.work_dir = work_dir
         self.name = name
         self.upstream = upstream or {}
-        self.status = status
         self.config_path = config_path
 
     @property
@@ -86,23 +81,20 @@ class BaseStage:
     """A step of the WSSS pipeline (subclasses are registered in
     :data:`mmwsss.registry.STAGES`).
 
+    A subclass takes its settings from the config entry as keyword
+    arguments after ``name``.
+
     Args:
         name (str): the key of the stage in the config's ``stages``
             section; also its folder name.
-        **options: the stage's settings from that section.
     """
 
-    #: upstream stage names this stage reads (a subclass may compute them
-    #: from its options in :meth:`needs`)
-    requires: Tuple[str, ...] = ()
-
-    def __init__(self, name: str, **options) -> None:
+    def __init__(self, name: str) -> None:
         self.name = name
-        self.options = options
 
     def needs(self) -> Tuple[str, ...]:
         """Names of the upstream stages whose outputs :meth:`run` reads."""
-        return tuple(self.requires)
+        return ()
 
     def settings(self, cfg: Config) -> dict:
         """Everything that changes this stage's outputs (fingerprinted).
