@@ -14,6 +14,7 @@ from .mmengine_run import (
     last_checkpoint,
     training_settings,
 )
+from .registry_check import check_config_types
 
 
 @STAGES.register_module()
@@ -62,6 +63,7 @@ class SegmentStage(BaseStage):
                 '(paths are relative to the directory the tools run in, '
                 'normally the repository root).')
         seg_cfg = self.seg_config()
+        check_config_types(seg_cfg.to_dict())
         check_pretrained(seg_cfg)
         if (self.tta or self.crf_iters) and ('tta_model' not in seg_cfg
                                              or 'tta_pipeline' not in seg_cfg):

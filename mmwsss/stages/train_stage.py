@@ -13,6 +13,7 @@ from .mmengine_run import (
     training_settings,
     val_metrics,
 )
+from .registry_check import check_config_types
 
 
 @STAGES.register_module()
@@ -31,6 +32,7 @@ class TrainStage(BaseStage):
         return settings
 
     def check(self, cfg: Config) -> None:
+        check_config_types(cfg.to_dict())
         check_data_root(cfg, 'train_dataloader')
         check_pretrained(cfg)
 

@@ -284,3 +284,31 @@ def test_sigkill_in_a_training_stage_then_rerun_equals_uninterrupted(
     assert a.keys() == b.keys()
     diff = max((a[k].float() - b[k].float()).abs().max().item() for k in a)
     assert diff == 0.0, diff
+
+
+@pytest.mark.parametrize('key,typo,suggestion', [
+    ('model.head.type', 'GAPHeaf', 'GAPHead'),
+    ('train_dataloader.dataset.pipeline.0.type', 'LoadImageFromFil',
+     'LoadImageFromFile'),
+])
+def test_typo_in_a_component_type_stops_before_training(
+        toy_voc, tmp_path, toy_pipeline_cfg, key, typo, suggestion):
+    cfg = toy_pipeline_cfg(toy_voc)
+    cfg.merge_from_dict({key: typo}, allow_list_keys=True)
+    with pytest.raises(InvalidInputError,
+                       match=f"{typo}.*Did you mean {suggestion}"):
+        PipelineRunner(cfg, str(tmp_path / 'run'), 'toy').run()
+    assert not osp.exists(str(tmp_path / 'run' / 'train' / 'manifest.json'))
+
+
+def test_every_shipped_config_passes_the_type_check():
+    from mmengine.config import Config
+
+    from mmwsss.stages.registry_check import check_config_types
+    paths = [
+        p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
+                             recursive=True) if '_base_' not in p
+    ]
+    assert len(paths) > 20
+    for path in paths:
+        check_config_types(Config.fromfile(path).to_dict())
