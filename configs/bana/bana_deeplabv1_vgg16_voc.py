@@ -68,8 +68,8 @@ model = dict(
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
 # Data: scale 0.5-1.5 (VOC's long side is 500 px, so a keep-ratio
-# (500, 500) scale x [0.5, 1.5] rescales the original image), crop 321 (the
-# data preprocessor pads smaller crops bottom/right, BANA pads centred),
+# (500, 500) scale x [0.5, 1.5] rescales the original image), crop 321
+# (smaller images padded centred, as BANA's loader does),
 # flip, jitter (0.5, 0.5, 0.5, 0) in BANA's order. Both pseudo labels go
 # through the same geometric transforms (nearest); mask_fin is formed last.
 train_pipeline = [
@@ -80,7 +80,9 @@ train_pipeline = [
         scale=(500, 500),
         ratio_range=(0.5, 1.5),
         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
+    # BANA's loader: centred pad (mean colour / 255), then crop;
+    # pad='none' pads bottom/right in the data preprocessor (mmseg's way)
+    dict(type='CentredPadRandomCrop', crop_size=crop_size, pad='centre'),
     dict(type='RandomFlip', prob=0.5),
     dict(
         type='FixedOrderColorJitter',

@@ -69,7 +69,9 @@ train_pipeline = [
         scale=(500, 500),
         ratio_range=(0.5, 1.5),
         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
+    # BANA's loader: centred pad (mean colour / 255), then crop;
+    # pad='none' pads bottom/right in the data preprocessor (mmseg's way)
+    dict(type='CentredPadRandomCrop', crop_size=crop_size, pad='centre'),
     dict(type='RandomFlip', prob=0.5),
     dict(
         type='FixedOrderColorJitter',
