@@ -14,7 +14,7 @@ or non-image file stops the run before any stage starts, naming the file.
 import json
 import os
 import os.path as osp
-from typing import Any, Dict, Iterable
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 from PIL import Image
@@ -46,17 +46,21 @@ class FileHashCache:
             except (OSError, ValueError):
                 self._entries = {}  # a damaged cache is only a cache
 
-    def hash(self, path: str, decode: bool = False) -> str:
+    def hash(self,
+             path: str,
+             decode: bool = False,
+             size: Optional[Tuple[int, int]] = None) -> str:
         """The SHA-256 (16 hex digits) of the file's bytes; with ``decode``
         a new or changed image is also decoded once (a truncated or
-        non-image file stops here, before any stage runs)."""
+        non-image file stops here, before any stage runs) and compared
+        with the annotated ``size`` (width, height) when given."""
         key = osp.abspath(path)
         stat = os.stat(key)
         entry = self._entries.get(key)
         if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
             return entry[2]
         if decode:
-            check_image(key)
+            check_image(key, size)
         digest = sha256_file(key)[:16]
         self._entries[key] = [stat.st_size, stat.st_mtime_ns, digest]
         self._dirty = True
@@ -68,16 +72,23 @@ class FileHashCache:
             self._dirty = False
 
 
-def check_image(path: str) -> None:
-    """Raise a clear error when ``path`` does not decode as an image."""
+def check_image(path: str, size: Optional[Tuple[int, int]] = None) -> None:
+    """Raise a clear error when ``path`` does not decode as an image, or
+    its (width, height) differs from the annotated ``size``."""
     try:
         with Image.open(path) as img:
             img.load()
+            actual = img.size
     except (OSError, SyntaxError, ValueError) as e:
         raise InvalidInputError(
             f'{path} is not a readable image ({e}). Fix: replace it with '
             'the original file (re-extract or re-download the dataset), or '
             'remove its id from the split list.') from e
+    if size is not None and tuple(size) != tuple(actual):
+        raise InvalidInputError(
+            f'{path} is {actual[0]}x{actual[1]} but its annotation says '
+            f'{size[0]}x{size[1]} (<size> of the XML): the boxes would land '
+            'in the wrong place. Fix the annotation or the image.')
 
 
 def _plain(value: Any) -> Any:
@@ -104,7 +115,11 @@ def info_fingerprint(info: dict, hashes: FileHashCache) -> list:
     for key in sorted(info):
         value = info[key]
         if isinstance(value, str) and osp.isfile(value):
-            items.append([key, 'file', hashes.hash(value, key in DECODED)])
+            size = ((info['width'], info['height']) if key == 'img_path'
+                    and 'width' in info and 'height' in info else None)
+            items.append(
+                [key, 'file',
+                 hashes.hash(value, key in DECODED, size)])
         elif isinstance(value, str) and (osp.sep in value):
             items.append([key, 'missing', osp.basename(value)])
         else:

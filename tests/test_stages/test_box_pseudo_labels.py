@@ -236,3 +236,19 @@ def test_make_box_pseudo_labels_tool(bana_run, tmp_path):
         assert got.keys() == expected.keys() and len(got) == 24
         for name, label in got.items():
             np.testing.assert_array_equal(label, expected[name])
+
+
+def test_xml_size_that_disagrees_with_the_image_stops(tmp_path):
+    from mmwsss.datasets.toy_voc import make_toy_voc
+    root = make_toy_voc(str(tmp_path / 'toy'), seed=0, num_train=6,
+                        num_val=2, size=64)
+    xmls = sorted(os.listdir(osp.join(root, 'Annotations')))
+    path = osp.join(root, 'Annotations', xmls[1])
+    with open(path) as f:
+        text = f.read()
+    with open(path, 'w') as f:
+        f.write(text.replace('<width>64</width>', '<width>80</width>'))
+    cfg = bana_cfg(root)
+    with pytest.raises(InvalidInputError,
+                       match=r'is 64x64 but its annotation says 80x64'):
+        PipelineRunner(cfg, str(tmp_path / 'run'), 'bana').run()
