@@ -153,7 +153,15 @@ class PipelineRunner:
 
     def _visit(self, name: str, may_run: bool) -> dict:
         stage = self.stages[name]
-        data = datasets_fingerprint(stage.datasets(self.cfg), self._hashes)
+        datasets = stage.datasets(self.cfg)
+        for dataset in datasets:
+            if len(dataset) == 0:
+                raise InvalidInputError(
+                    f'Stage "{name}" reads an empty {type(dataset).__name__}'
+                    f' ({getattr(dataset, "ann_file", "") or "no id list"}).'
+                    ' Fix the split list or the stage\'s `split` / '
+                    '`dataset` settings.')
+        data = datasets_fingerprint(datasets, self._hashes)
         input_hash = stable_hash(
             [self.fingerprints[need] for need in stage.needs()] + [data])
         manifest = StageManifest(f'{self.work_dir}/{name}', name,

@@ -312,3 +312,47 @@ def test_every_shipped_config_passes_the_type_check():
     assert len(paths) > 20
     for path in paths:
         check_config_types(Config.fromfile(path).to_dict())
+
+
+def test_empty_split_stops_before_the_stage(own_toy, tmp_path,
+                                            toy_pipeline_cfg):
+    with open(osp.join(own_toy, 'ImageSets', 'Segmentation', 'empty.txt'),
+              'w') as f:
+        f.write('')
+    cfg = toy_pipeline_cfg(own_toy, segment=False)
+    cfg.stages.cams.split = 'empty'
+    with pytest.raises(InvalidInputError, match='empty.txt lists no image'):
+        PipelineRunner(cfg, str(tmp_path / 'run'), 'toy').run()
+
+
+def test_unwritable_work_dir_is_a_clear_error(tmp_path, monkeypatch):
+    """Root may write anywhere, so the file system's refusal is simulated
+    where the runner first writes: the lock file."""
+    import errno
+
+    from mmwsss.stages.work_dir_lock import WorkDirLock
+
+    def refuse(path, *args, **kwargs):
+        raise OSError(errno.EROFS, 'Read-only file system', path)
+
+    monkeypatch.setattr(os, 'open', refuse)
+    with pytest.raises(InvalidInputError,
+                       match='Read-only file system.*make the work dir'):
+        WorkDirLock(str(tmp_path)).acquire()
+
+
+def test_disk_full_is_a_clear_exit_2(capsys):
+    import errno
+
+    from mmwsss.utils import exit_on_user_error
+    with pytest.raises(SystemExit) as exc:
+        with exit_on_user_error():
+            raise OSError(errno.ENOSPC, 'No space left on device',
+                          '/w/train/iter_20.pth')
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert 'No space left on device: /w/train/iter_20.pth' in err
+    assert 'finished outputs are kept' in err
+    with pytest.raises(OSError):  # other OS errors stay bugs
+        with exit_on_user_error():
+            raise OSError(errno.EBADF, 'Bad file descriptor')
