@@ -1,5 +1,7 @@
 """Config handling shared by tools/train.py, tools/test.py and the
 pipeline runner."""
+import itertools
+import os
 import os.path as osp
 from typing import Optional
 
@@ -9,6 +11,8 @@ from mmengine.runner import Runner
 from mmwsss.fileio import COCO_HINT, VOC_HINT
 from mmwsss.registry import RUNNERS
 from mmwsss.utils import InvalidInputError, MissingInputError
+
+_RUN_IDS = itertools.count()
 
 
 def load_run_config(config: str,
@@ -122,7 +126,13 @@ def build_runner(cfg: Config):
     """``Runner.from_cfg``, or the registered runner named by
     ``runner_type``, with :class:`RandomStateHook` added to the custom
     hooks (checkpoints carry the random generators, so a resumed run draws
-    what an uninterrupted one would)."""
+    what an uninterrupted one would) and a visualizer of its own."""
+    if cfg.get('visualizer') is not None:
+        # mmengine keeps visualizers by name in a process-wide table: runs
+        # sharing the configs' name 'visualizer' would log into the first
+        # run's scalars.json
+        name = cfg.visualizer.get('name', 'visualizer')
+        cfg.visualizer['name'] = f'{name}_{next(_RUN_IDS)}_{os.getpid()}'
     hooks = list(cfg.get('custom_hooks') or [])
     if not any(h.get('type') == 'RandomStateHook' for h in hooks):
         cfg.custom_hooks = hooks + [dict(type='RandomStateHook')]

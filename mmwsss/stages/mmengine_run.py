@@ -1,7 +1,6 @@
 """Helpers of the stages that are mmengine training runs (train, segment)."""
 import copy
 import os.path as osp
-import time
 from typing import Iterable
 
 from mmengine.config import Config
@@ -37,17 +36,6 @@ def training_settings(cfg: Config, drop: Iterable[str] = ()) -> dict:
         settings['load_from'] = file_hash(load_from) if osp.isfile(
             load_from) else load_from
     return settings
-
-
-def isolate_logs(cfg: Config, stage: str) -> Config:
-    """Give the run its own visualizer (mmengine keeps visualizers by name
-    in a process-wide table: two runs with the configs' shared name
-    ``'visualizer'`` would write into the first run's ``scalars.json``)."""
-    tag = f'{stage}_{time.strftime("%Y%m%d_%H%M%S")}_{time.time_ns() % 10**9}'
-    if cfg.get('visualizer') is not None:
-        cfg.visualizer['name'] = tag
-    cfg.experiment_name = stage
-    return cfg
 
 
 def last_checkpoint(work_dir: str) -> str:

@@ -10,7 +10,6 @@ from mmwsss.registry import DATASETS, STAGES
 from mmwsss.utils import InvalidInputError, MissingInputError
 from .base_stage import BaseStage, StageContext
 from .mmengine_run import (
-    isolate_logs,
     last_checkpoint,
     training_settings,
 )
@@ -108,7 +107,8 @@ class SegmentStage(BaseStage):
         cfg = self.seg_config(ctx.output(self.labels, 'labels'))
         cfg.work_dir = ctx.stage_dir
         resume_or_load(cfg)
-        runner = build_runner(isolate_logs(cfg, ctx.name))
+        cfg.experiment_name = ctx.name
+        runner = build_runner(cfg)
         runner.train()
         checkpoint = last_checkpoint(ctx.stage_dir)
         metrics = {
@@ -143,7 +143,8 @@ class SegmentStage(BaseStage):
         cfg.resume = False
         if tta:
             use_tta(cfg, crf_iters)
-        return dict(build_runner(isolate_logs(cfg, stage)).test())
+        cfg.experiment_name = stage
+        return dict(build_runner(cfg).test())
 
     def verify(self, ctx: StageContext, record: dict) -> list:
         path = ctx.resolve((record.get('outputs') or {}).get(

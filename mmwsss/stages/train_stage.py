@@ -8,7 +8,6 @@ from mmwsss.engine.checkpoints import checkpoint_ok, resume_or_load
 from mmwsss.registry import DATASETS, STAGES
 from .base_stage import BaseStage, StageContext
 from .mmengine_run import (
-    isolate_logs,
     last_checkpoint,
     training_settings,
     val_metrics,
@@ -50,7 +49,8 @@ class TrainStage(BaseStage):
         cfg.pop('stages', None)
         cfg.work_dir = ctx.stage_dir
         resume_or_load(cfg)
-        runner = build_runner(isolate_logs(cfg, ctx.name))
+        cfg.experiment_name = ctx.name
+        runner = build_runner(cfg)
         runner.train()
         return dict(
             count=runner.iter * cfg.train_dataloader.batch_size,

@@ -47,6 +47,7 @@ def toy_run_cfg(root, work_dir):
     for key in ('val_dataloader', 'val_evaluator', 'val_cfg', 'stages'):
         cfg.pop(key, None)
     cfg.work_dir = str(work_dir)
+    cfg.visualizer.name = f'vis_{work_dir}'  # one per run in this process
     return cfg
 
 

@@ -116,6 +116,8 @@ def toy_runner_cfg(toy_voc, work_dir, max_iters, begin, batch_size):
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', 'aeft', 'aeft_gpp_r38tiny_toy.py'))
     cfg.work_dir = work_dir
+    # mmengine keeps visualizers by name per process: one per work dir
+    cfg.visualizer.name = f'vis_{work_dir}'
     cfg.train_cfg.max_iters = max_iters
     cfg.train_cfg.val_interval = 1000
     cfg.default_hooks.checkpoint.interval = 1
