@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from helpers import load_tool
 from mmwsss.apis import PipelineRunner
 from mmwsss.datasets.toy_voc import make_toy_voc
 from mmwsss.stages import pseudo_labels
@@ -208,6 +209,16 @@ def test_each_training_stage_logs_on_its_own(toy_voc, tmp_path,
     assert train and segment
     assert 'multi-label/mAP' in train and 'mIoU' not in train
     assert 'mIoU' in segment and 'multi-label/mAP' not in segment
+    # the release ships the classifier's own log
+    (log, ) = glob.glob(
+        osp.join(work_dir, 'train', '*', 'vis_data', 'scalars.json'))
+    with open(osp.join(work_dir, 'train', 'last_checkpoint')) as f:
+        checkpoint = f.read().strip()
+    published = load_tool('misc/publish_model.py').publish_report(
+        checkpoint, str(tmp_path / 'release'), 'gap_toy', log)
+    with open(published['log']) as f:
+        shipped = set().union(*(json.loads(line) for line in f))
+    assert 'multi-label/mAP' in shipped and 'mIoU' not in shipped
 
 
 @pytest.mark.parametrize('damage', ['truncated', 'not_an_image', 'missing'])
