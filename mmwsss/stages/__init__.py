@@ -23,10 +23,12 @@ from .pseudo_labels import (
 )
 from .refine_stage import RefineStage
 from .segment_stage import SegmentStage
+from .split_stage import SplitStage
 from .train_stage import TrainStage
 
 __all__ = [
-    'BaseStage', 'StageContext', 'TrainStage', 'CAMStage', 'RefineStage',
+    'BaseStage', 'SplitStage', 'StageContext', 'TrainStage', 'CAMStage',
+    'RefineStage',
     'BoxLabelStage', 'SegmentStage', 'infer_cams', 'evaluate_cams',
     'build_inference_dataset', 'load_model', 'resolve_shard', 'shard',
     'make_pseudo_labels', 'evaluate_pseudo_labels', 'build_refiner',

@@ -5,18 +5,18 @@ import os.path as osp
 from mmengine.config import Config
 
 from mmwsss.registry import STAGES
-from .base_stage import BaseStage, StageContext
+from .base_stage import StageContext
 from .box_pseudo_labels import (
     evaluate_box_pseudo_labels,
     make_box_pseudo_labels,
 )
-from .cam_inference import build_inference_dataset, image_id
 from .output_files import damaged_files, file_records, png_loads
 from .registry_check import check_type
+from .split_stage import SplitStage
 
 
 @STAGES.register_module()
-class BoxLabelStage(BaseStage):
+class BoxLabelStage(SplitStage):
     """Y_crf in ``<name>/pseudo`` and Y_ret in ``<name>/pseudo_ret`` from a
     box-supervised classifier (``BoxPseudoLabelGenerator``; BANA, "Background-
     Aware Pooling and Noise-Aware Loss for Weakly-Supervised Semantic
@@ -43,9 +43,8 @@ class BoxLabelStage(BaseStage):
                  train: str = 'train',
                  nproc: int = 1,
                  device: str = 'cpu') -> None:
-        super().__init__(name)
+        super().__init__(name, split, dataset)
         self.generator = dict(generator or {})
-        self.split, self.overrides = split, dict(dataset or {})
         self.metric = dict(metric or {})
         self.train, self.nproc, self.device = train, nproc, device
 
@@ -66,19 +65,6 @@ class BoxLabelStage(BaseStage):
         check_type('TASK_UTILS', generator,
                    f'stages.{self.name}.generator')
 
-    def datasets(self, cfg: Config) -> list:
-        if not hasattr(self, '_dataset'):
-            self._dataset = build_inference_dataset(
-                cfg, self.split, overrides=self.overrides)
-        return [self._dataset]
-
-    def _names(self, cfg: Config) -> list:
-        dataset = self.datasets(cfg)[0]
-        return [
-            f'{image_id(dataset.get_data_info(i))}.png'
-            for i in range(len(dataset))
-        ]
-
     def run(self, ctx: StageContext) -> dict:
         out_dir, ret_dir = ctx.path('pseudo'), ctx.path('pseudo_ret')
         summary = make_box_pseudo_labels(
@@ -91,17 +77,15 @@ class BoxLabelStage(BaseStage):
             generator=self.generator,
             nproc=self.nproc,
             device=self.device)
-        dataset = self.datasets(ctx.cfg)[0]
         metrics = evaluate_box_pseudo_labels(
-            out_dir, ret_dir,
-            [dataset.get_data_info(i) for i in range(len(dataset))],
-            dataset.metainfo['classes'], self.metric,
+            out_dir, ret_dir, self.data_list(ctx.cfg),
+            self.datasets(ctx.cfg)[0].metainfo['classes'], self.metric,
             self.generator.get('float32_round_trip', True))
         metrics.update({
             f'seconds/{step}': value
             for step, value in summary['seconds'].items()
         })
-        names = self._names(ctx.cfg)
+        names = self.file_names(ctx.cfg, '.png')
         return dict(
             count=summary['num_images'],
             metrics=metrics,
@@ -113,7 +97,8 @@ class BoxLabelStage(BaseStage):
                 pseudo_ret=file_records(ret_dir, names)))
 
     def verify(self, ctx: StageContext, record: dict) -> list:
-        names, files = self._names(ctx.cfg), record.get('files') or {}
+        names = self.file_names(ctx.cfg, '.png')
+        files = record.get('files') or {}
         bad = []
         for folder in ('pseudo', 'pseudo_ret'):
             bad += damaged_files(

@@ -5,19 +5,15 @@ from mmengine.config import Config
 
 from mmwsss.fileio import cam_file_ok
 from mmwsss.registry import STAGES
-from .base_stage import BaseStage, StageContext
-from .cam_inference import (
-    build_inference_dataset,
-    evaluate_cams,
-    image_id,
-    infer_cams,
-)
+from .base_stage import StageContext
+from .cam_inference import evaluate_cams, infer_cams
 from .output_files import damaged_files, file_records
 from .registry_check import check_type
+from .split_stage import SplitStage
 
 
 @STAGES.register_module()
-class CAMStage(BaseStage):
+class CAMStage(SplitStage):
     """Write ``<name>/cams/<img_id>.npz`` for every image of a split with
     the trained classifier (its ``cam_cfg``: scales, flip) and score them
     with :class:`CAMMetric` (background-threshold sweep, fixed threshold,
@@ -46,8 +42,7 @@ class CAMStage(BaseStage):
                  batch_size: int = 1,
                  num_workers: int = 0,
                  device: str = None) -> None:
-        super().__init__(name)
-        self.split, self.overrides = split, dict(dataset or {})
+        super().__init__(name, split, dataset)
         self.metric = dict(metric or {})
         self.train = train
         self.batch_size, self.num_workers = batch_size, num_workers
@@ -69,19 +64,6 @@ class CAMStage(BaseStage):
         check_type('METRICS', dict(dict(type='CAMMetric'), **self.metric),
                    f'stages.{self.name}.metric')
 
-    def datasets(self, cfg: Config) -> list:
-        if not hasattr(self, '_dataset'):
-            self._dataset = build_inference_dataset(
-                cfg, self.split, overrides=self.overrides)
-        return [self._dataset]
-
-    def _names(self, cfg: Config) -> list:
-        dataset = self.datasets(cfg)[0]
-        return [
-            f'{image_id(dataset.get_data_info(i))}.npz'
-            for i in range(len(dataset))
-        ]
-
     def run(self, ctx: StageContext) -> dict:
         out_dir = ctx.path('cams')
         dataset = self.datasets(ctx.cfg)[0]
@@ -98,9 +80,9 @@ class CAMStage(BaseStage):
             count=summary['num_images'],
             metrics=metrics,
             outputs=dict(cams=ctx.relative(out_dir)),
-            files=file_records(out_dir, self._names(ctx.cfg)))
+            files=file_records(out_dir, self.file_names(ctx.cfg, '.npz')))
 
     def verify(self, ctx: StageContext, record: dict) -> list:
-        return damaged_files(
-            ctx.path('cams'), self._names(ctx.cfg), record.get('files'),
-            cam_file_ok)
+        return damaged_files(ctx.path('cams'),
+                             self.file_names(ctx.cfg, '.npz'),
+                             record.get('files'), cam_file_ok)

@@ -2,15 +2,15 @@
 from mmengine.config import Config
 
 from mmwsss.registry import STAGES
-from .base_stage import BaseStage, StageContext
-from .cam_inference import build_inference_dataset, image_id
+from .base_stage import StageContext
 from .output_files import damaged_files, file_records, png_loads
 from .pseudo_labels import evaluate_pseudo_labels, make_pseudo_labels
 from .registry_check import check_type
+from .split_stage import SplitStage
 
 
 @STAGES.register_module()
-class RefineStage(BaseStage):
+class RefineStage(SplitStage):
     """Turn the CAMs of an upstream stage into ``<name>/pseudo/<id>.png``
     with a refiner (``TASK_UTILS``: ``ThresholdRefiner``,
     ``DenseCRFRefiner``, ...) in worker processes, and score them with
@@ -34,9 +34,8 @@ class RefineStage(BaseStage):
                  metric: dict = None,
                  cams: str = 'cams',
                  nproc: int = 1) -> None:
-        super().__init__(name)
+        super().__init__(name, split, dataset)
         self.refiner = dict(refiner or dict(type='ThresholdRefiner'))
-        self.split, self.overrides = split, dict(dataset or {})
         self.metric = dict(metric or {})
         self.cams, self.nproc = cams, nproc
 
@@ -56,19 +55,9 @@ class RefineStage(BaseStage):
                    dict(dict(type='PseudoLabelMetric'), **self.metric),
                    f'stages.{self.name}.metric')
 
-    def datasets(self, cfg: Config) -> list:
-        if not hasattr(self, '_dataset'):
-            self._dataset = build_inference_dataset(
-                cfg, self.split, overrides=self.overrides)
-        return [self._dataset]
-
-    def _data_list(self, cfg: Config) -> list:
-        dataset = self.datasets(cfg)[0]
-        return [dataset.get_data_info(i) for i in range(len(dataset))]
-
     def run(self, ctx: StageContext) -> dict:
         out_dir = ctx.path('pseudo')
-        data_list = self._data_list(ctx.cfg)
+        data_list = self.data_list(ctx.cfg)
         summary = make_pseudo_labels(
             data_list,
             ctx.output(self.cams, 'cams'),
@@ -78,7 +67,7 @@ class RefineStage(BaseStage):
         metrics = evaluate_pseudo_labels(
             out_dir, data_list,
             self.datasets(ctx.cfg)[0].metainfo['classes'], self.metric)
-        names = [f'{image_id(info)}.png' for info in data_list]
+        names = self.file_names(ctx.cfg, '.png')
         return dict(
             count=summary['num_images'],
             metrics=metrics,
@@ -86,6 +75,6 @@ class RefineStage(BaseStage):
             files=file_records(out_dir, names))
 
     def verify(self, ctx: StageContext, record: dict) -> list:
-        names = [f'{image_id(info)}.png' for info in self._data_list(ctx.cfg)]
+        names = self.file_names(ctx.cfg, '.png')
         return damaged_files(
             ctx.path('pseudo'), names, record.get('files'), png_loads)

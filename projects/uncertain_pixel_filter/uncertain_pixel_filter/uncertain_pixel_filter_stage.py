@@ -22,8 +22,7 @@ from mmengine.utils import ProgressBar
 
 from mmwsss.fileio import load_cams, read_label_png, save_label_png
 from mmwsss.registry import STAGES
-from mmwsss.stages import BaseStage, StageContext, build_inference_dataset
-from mmwsss.stages.cam_inference import image_id
+from mmwsss.stages import SplitStage, StageContext
 from mmwsss.stages.output_files import damaged_files, file_records, png_loads
 from mmwsss.stages.pseudo_labels import evaluate_pseudo_labels
 
@@ -39,7 +38,7 @@ def ambiguous_pixels(cams: np.ndarray, margin: float) -> np.ndarray:
 
 
 @STAGES.register_module()
-class UncertainPixelFilterStage(BaseStage):
+class UncertainPixelFilterStage(SplitStage):
     """Copy an upstream stage's pseudo labels to ``<name>/pseudo`` with the
     ambiguous pixels (see module doc) set to 255.
 
@@ -48,6 +47,7 @@ class UncertainPixelFilterStage(BaseStage):
         margin (float): minimum gap between the two best scores.
             Default: 0.1.
         split (str): dataset split of the CAM and label stages.
+        dataset (dict, optional): dataset settings to replace (as theirs).
         cams (str): the upstream stage with the CAMs. Default: ``'cams'``.
         labels (str): the upstream stage with the labels.
             Default: ``'refine'``.
@@ -57,42 +57,36 @@ class UncertainPixelFilterStage(BaseStage):
                  name: str,
                  margin: float = 0.1,
                  split: str = 'train',
+                 dataset: dict = None,
                  cams: str = 'cams',
                  labels: str = 'refine') -> None:
-        super().__init__(name)
-        self.margin, self.split = float(margin), split
+        super().__init__(name, split, dataset)
+        self.margin = float(margin)
         self.cams, self.labels = cams, labels
 
     def needs(self) -> tuple:
         return (self.cams, self.labels)
 
     def settings(self, cfg: Config) -> dict:
-        return dict(margin=self.margin, split=self.split)
-
-    def datasets(self, cfg: Config) -> list:
-        if not hasattr(self, '_dataset'):
-            self._dataset = build_inference_dataset(cfg, self.split)
-        return [self._dataset]
-
-    def _infos(self, cfg: Config) -> list:
-        dataset = self.datasets(cfg)[0]
-        return [dataset.get_data_info(i) for i in range(len(dataset))]
+        return dict(
+            margin=self.margin, split=self.split, dataset=self.overrides)
 
     def run(self, ctx: StageContext) -> dict:
-        infos = self._infos(ctx.cfg)
+        infos = self.data_list(ctx.cfg)
         classes = self.datasets(ctx.cfg)[0].metainfo['classes']
         cam_dir = ctx.output(self.cams, 'cams')
         label_dir = ctx.output(self.labels, 'labels')
         out_dir = ctx.path('pseudo')
         os.makedirs(out_dir, exist_ok=True)
-        names = [f'{image_id(info)}.png' for info in infos]
+        names = self.file_names(ctx.cfg, '.png')
         bar = ProgressBar(len(infos))
-        for info, name in zip(infos, names):
+        for name in names:
             out = osp.join(out_dir, name)
             if not png_loads(out):  # resumable: keep what is done
                 label = read_label_png(osp.join(label_dir, name), len(classes))
                 _, cams = load_cams(
-                    osp.join(cam_dir, f'{image_id(info)}.npz'), label.shape)
+                    osp.join(cam_dir, name[:-len('.png')] + '.npz'),
+                    label.shape)
                 label = label.copy()
                 label[ambiguous_pixels(cams, self.margin)] = 255
                 save_label_png(out, label)
@@ -104,6 +98,6 @@ class UncertainPixelFilterStage(BaseStage):
             files=file_records(out_dir, names))
 
     def verify(self, ctx: StageContext, record: dict) -> list:
-        names = [f'{image_id(info)}.png' for info in self._infos(ctx.cfg)]
-        return damaged_files(
-            ctx.path('pseudo'), names, record.get('files'), png_loads)
+        return damaged_files(ctx.path('pseudo'),
+                             self.file_names(ctx.cfg, '.png'),
+                             record.get('files'), png_loads)
