@@ -21,8 +21,7 @@ from PIL import Image
 
 from mmwsss.utils import InvalidInputError, MissingInputError
 from mmwsss.utils.atomic_io import atomic_write_json
-from mmwsss.utils.checksum import sha256_file
-from .stage_manifest import stable_hash
+from .stage_manifest import file_hash, stable_hash
 
 #: data-info keys whose files are decoded once when first fingerprinted
 DECODED = ('img_path', 'seg_map_path')
@@ -61,7 +60,7 @@ class FileHashCache:
             return entry[2]
         if decode:
             check_image(key, size)
-        digest = sha256_file(key)[:16]
+        digest = file_hash(key)
         self._entries[key] = [stat.st_size, stat.st_mtime_ns, digest]
         self._dirty = True
         return digest

@@ -1,11 +1,12 @@
 """Helpers of the stages that are mmengine training runs (train, segment)."""
 import copy
 import os.path as osp
-from typing import Iterable
+from typing import Iterable, List, Sequence
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmwsss.registry import DATASETS
 from mmwsss.utils import MissingInputError
 from .stage_manifest import file_hash
 
@@ -17,6 +18,15 @@ NOT_FINGERPRINTED = ('stages', 'work_dir', 'launcher', 'resume', 'log_level',
                      'test_evaluator', 'test_cfg', 'tta_model',
                      'tta_pipeline', 'load_from')
 NOT_FINGERPRINTED_HOOKS = ('logger', 'timer', 'visualization')
+
+
+def loader_datasets(cfg: Config, loaders: Sequence[str]) -> List:
+    """The datasets of the config's dataloaders named in ``loaders`` (those
+    it has), built from copies of their settings."""
+    return [
+        DATASETS.build(copy.deepcopy(cfg[key].dataset)) for key in loaders
+        if cfg.get(key)
+    ]
 
 
 def training_settings(cfg: Config, drop: Iterable[str] = ()) -> dict:

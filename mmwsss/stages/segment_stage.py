@@ -6,11 +6,12 @@ from mmengine.config import Config
 
 from mmwsss.engine import build_runner, check_pretrained, use_tta
 from mmwsss.engine.checkpoints import checkpoint_ok, resume_or_load
-from mmwsss.registry import DATASETS, STAGES
+from mmwsss.registry import STAGES
 from mmwsss.utils import InvalidInputError, MissingInputError
 from .base_stage import BaseStage, StageContext
 from .mmengine_run import (
     last_checkpoint,
+    loader_datasets,
     training_settings,
 )
 from .registry_check import check_config_types
@@ -95,12 +96,8 @@ class SegmentStage(BaseStage):
         """The evaluation split (the pseudo labels enter through the
         upstream stage's fingerprint)."""
         if not hasattr(self, '_datasets'):
-            seg_cfg = self.seg_config()
-            self._datasets = [
-                DATASETS.build(copy.deepcopy(seg_cfg[key].dataset))
-                for key in ('val_dataloader', 'test_dataloader')
-                if seg_cfg.get(key)
-            ]
+            self._datasets = loader_datasets(
+                self.seg_config(), ('val_dataloader', 'test_dataloader'))
         return self._datasets
 
     def run(self, ctx: StageContext) -> dict:

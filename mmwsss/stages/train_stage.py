@@ -5,10 +5,11 @@ from mmengine.config import Config
 
 from mmwsss.engine import build_runner, check_data_root, check_pretrained
 from mmwsss.engine.checkpoints import checkpoint_ok, resume_or_load
-from mmwsss.registry import DATASETS, STAGES
+from mmwsss.registry import STAGES
 from .base_stage import BaseStage, StageContext
 from .mmengine_run import (
     last_checkpoint,
+    loader_datasets,
     training_settings,
     val_metrics,
 )
@@ -37,11 +38,8 @@ class TrainStage(BaseStage):
 
     def datasets(self, cfg: Config) -> list:
         if not hasattr(self, '_datasets'):
-            self._datasets = [
-                DATASETS.build(copy.deepcopy(cfg[key].dataset))
-                for key in ('train_dataloader', 'val_dataloader')
-                if cfg.get(key)
-            ]
+            self._datasets = loader_datasets(
+                cfg, ('train_dataloader', 'val_dataloader'))
         return self._datasets
 
     def run(self, ctx: StageContext) -> dict:

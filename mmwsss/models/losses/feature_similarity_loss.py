@@ -14,8 +14,8 @@ from torch import Tensor
 from mmwsss.registry import MODELS
 from .fsl_adaptors import fsl_guidance_image, fsl_prediction_map
 from .fsl_kernel import (
-    WINDOW_SHAPES,
     check_block_size,
+    check_fsl_options,
     feature_similarity_loss,
 )
 
@@ -66,13 +66,7 @@ class FeatureSimilarityLoss(nn.Module):
         super().__init__()
         if not math.isfinite(mu):
             raise ValueError(f'mu must be finite, got {mu}')
-        if sigma is not None and not sigma > 0:
-            raise ValueError(f'sigma must be > 0 or None, got {sigma}')
-        if window is not None and not window >= 0:
-            raise ValueError(f'window must be >= 0 or None, got {window}')
-        if window_shape not in WINDOW_SHAPES:
-            raise ValueError(f'window_shape must be one of {WINDOW_SHAPES}, '
-                             f'got "{window_shape}"')
+        check_fsl_options(sigma, window, window_shape)
         check_block_size(block_size)
         if not loss_name.startswith('loss_'):
             raise ValueError(f'loss_name must start with "loss_", got '

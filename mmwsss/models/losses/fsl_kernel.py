@@ -104,6 +104,13 @@ def check_fsl_args(pred: Tensor, guide: Tensor, sigma: Optional[float],
             f'{tuple(pred.shape)} and {tuple(guide.shape)}')
     if not pred.is_floating_point():
         raise TypeError(f'pred must be floating point, got {pred.dtype}')
+    check_fsl_options(sigma, window, window_shape)
+
+
+def check_fsl_options(sigma: Optional[float], window: Optional[float],
+                      window_shape: str) -> None:
+    """Raise for a non-positive ``sigma``, a negative ``window`` or an
+    unknown ``window_shape``."""
     if sigma is not None and not sigma > 0:
         raise ValueError(f'sigma must be > 0 or None, got {sigma}')
     if window is not None and not window >= 0:
