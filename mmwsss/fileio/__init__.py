@@ -15,6 +15,7 @@ from .label_png import (
                         save_label_png,
                         voc_palette,
 )
+from .npz_files import npz_loads, save_npz
 from .voc_xml import parse_voc_xml
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     'read_cls_labels', 'format_cls_labels', 'read_rgb', 'read_image_size',
     'IGNORE_INDEX', 'voc_palette', 'read_label_png', 'check_label_values',
     'labels_from_mask', 'encode_label_png', 'save_label_png',
-    'parse_voc_xml', 'save_cams', 'load_cams', 'cam_file_ok'
+    'parse_voc_xml', 'save_cams', 'load_cams', 'cam_file_ok', 'save_npz',
+    'npz_loads'
 ]

@@ -7,28 +7,19 @@ from typing import Optional, Sequence, Tuple, Union
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Subset
 
 from mmwsss.fileio import cam_file_ok, load_cams, read_image_size, save_cams
-from mmwsss.registry import DATASETS, METRICS, MODELS
-from mmwsss.utils import InvalidInputError, MissingInputError
+from mmwsss.registry import DATASETS, METRICS
 from mmwsss.utils.atomic_io import remove_temporaries
+from mmwsss.utils.model_loading import (
+    load_config,
+    load_model,
+    require_checkpoint,
+)
 
 ConfigType = Union[str, Config]
-
-
-def load_config(cfg: ConfigType) -> Config:
-    """A :class:`Config` from a path or a Config, with its default scope
-    (``'mmwsss'`` when unset) made current."""
-    if isinstance(cfg, str):
-        if not osp.isfile(cfg):
-            raise MissingInputError(f'Config {cfg} does not exist.')
-        cfg = Config.fromfile(cfg)
-    init_default_scope(cfg.get('default_scope', 'mmwsss'))
-    return cfg
 
 
 def build_inference_dataset(cfg: ConfigType,
@@ -82,34 +73,6 @@ def shard(items: Sequence, rank: int, world_size: int) -> list:
     """Items ``rank, rank + W, rank + 2W, ...``: disjoint shards whose
     union is ``items``."""
     return list(items[rank::world_size])
-
-
-def require_checkpoint(checkpoint: str) -> None:
-    """Raise :class:`MissingInputError` when the checkpoint is missing."""
-    if not osp.isfile(checkpoint):
-        raise MissingInputError(
-            f'Checkpoint {checkpoint} does not exist. Fix: pass the .pth '
-            'written by stage 1 (`python tools/train.py CONFIG` → '
-            'work_dirs/<config stem>/iter_*.pth) or a released checkpoint.')
-
-
-def load_model(cfg: ConfigType,
-               checkpoint: str,
-               device: Optional[str] = None) -> torch.nn.Module:
-    """Build ``cfg.model``, load ``checkpoint`` (strictly, through mmengine)
-    and return it in eval mode on ``device`` (CUDA when available)."""
-    cfg = load_config(cfg)
-    require_checkpoint(checkpoint)
-    model = MODELS.build(cfg.model)
-    try:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    except (RuntimeError, KeyError, ValueError, EOFError) as e:
-        raise InvalidInputError(
-            f'Checkpoint {checkpoint} does not fit the model of the config '
-            f'or is corrupt ({str(e)[:500]}). Pass the checkpoint trained '
-            'with this config.') from e
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    return model.to(device).eval()
 
 
 def _device(rank: int) -> str:

@@ -9,11 +9,13 @@ from mmengine.utils import ProgressBar
 
 from mmwsss.fileio import (
     load_cams,
+    npz_loads,
     read_label_png,
     read_rgb,
     require_dir,
     require_file,
     save_label_png,
+    save_npz,
 )
 from mmwsss.registry import METRICS, TASK_UTILS
 from mmwsss.utils.atomic_io import remove_temporaries
@@ -42,7 +44,9 @@ def build_refiner(refiner: RefinerType) -> Callable:
 
 def refine_one(task: tuple, refiner: Callable) -> str:
     """Refine one image: read its RGB image and CAMs (sizes must match),
-    run ``refiner`` and atomically write the label PNG.
+    run ``refiner`` and atomically write the label PNG, or, for a refiner
+    whose ``suffix`` is ``'.npz'`` (e.g. :class:`CRFScoreMaker`), the dict
+    of arrays it returns.
 
     Args:
         task (tuple): (img_id, img_path, cam_path, out_path).
@@ -55,12 +59,24 @@ def refine_one(task: tuple, refiner: Callable) -> str:
     image = read_rgb(img_path)
     keys, cams = load_cams(cam_path, image.shape[:2], img_path)
     label = refiner(image, cams, keys)
+    if output_suffix(refiner) == '.npz':
+        save_npz(out_path, label)
+        return img_id
     if label.shape != image.shape[:2] or label.dtype != np.uint8:
         raise ValueError(f'{refiner!r} returned a {label.dtype} map of shape '
                          f'{label.shape} for the {image.shape[:2]} image '
                          f'{img_path}; refiners must return uint8 (H, W)')
     save_label_png(out_path, label)
     return img_id
+
+
+def output_suffix(refiner: RefinerType) -> str:
+    """``'.png'`` (label maps), or the ``suffix`` a refiner class declares
+    (``'.npz'`` for makers that return a dict of arrays)."""
+    if isinstance(refiner, dict):
+        import mmwsss.refine  # noqa: F401  (registers the refiners)
+        refiner = TASK_UTILS.get(refiner['type'])
+    return getattr(refiner, 'suffix', '.png')
 
 
 def _init_worker(refiner: RefinerType) -> None:
@@ -78,9 +94,10 @@ def make_pseudo_labels(data_list: Sequence[dict],
                        refiner: Optional[RefinerType] = None,
                        nproc: int = 1,
                        progress: bool = True) -> dict:
-    """Write ``<out_dir>/<img_id>.png`` for every image (resumable).
+    """Write ``<out_dir>/<img_id>.png`` (``.npz`` for a refiner whose
+    ``suffix`` says so) for every image (resumable).
 
-    PNGs that exist and decode are skipped and every file is written
+    Files that exist and load are skipped and every file is written
     atomically, so an
     interrupted run resumes where it stopped. With ``nproc > 1`` the images
     are spread over a process pool; each worker builds the refiner once.
@@ -110,12 +127,14 @@ def make_pseudo_labels(data_list: Sequence[dict],
     os.makedirs(out_dir, exist_ok=True)
     refiner = refiner or dict(type='ThresholdRefiner')
     ids = [image_id(info) for info in data_list]
-    remove_temporaries(out_dir, [f'{i}.png' for i in ids])
+    suffix = output_suffix(refiner)
+    loads = npz_loads if suffix == '.npz' else png_loads
+    remove_temporaries(out_dir, [f'{i}{suffix}' for i in ids])
     tasks = [(img_id, info['img_path'], osp.join(cam_dir, f'{img_id}.npz'),
-              osp.join(out_dir, f'{img_id}.png'))
+              osp.join(out_dir, f'{img_id}{suffix}'))
              for img_id, info in zip(ids, data_list)]
     # a file cut short by a kill outside the atomic writer is redone too
-    todo = [task for task in tasks if not png_loads(task[3])]
+    todo = [task for task in tasks if not loads(task[3])]
     bar = ProgressBar(len(todo)) if progress and todo else None
     if nproc == 1 or len(todo) <= 1:
         refine = build_refiner(refiner)

@@ -1,7 +1,8 @@
 """Stages 3-4: refine CAMs into pseudo labels and score them."""
 from mmengine.config import Config
 
-from mmwsss.registry import STAGES
+from mmwsss.registry import STAGES, TASK_UTILS
+from mmwsss.utils import InvalidInputError
 from .base_stage import StageContext
 from .output_files import damaged_files, file_records, png_loads
 from .pseudo_labels import evaluate_pseudo_labels, make_pseudo_labels
@@ -13,8 +14,14 @@ from .split_stage import SplitStage
 class RefineStage(SplitStage):
     """Turn the CAMs of an upstream stage into ``<name>/pseudo/<id>.png``
     with a refiner (``TASK_UTILS``: ``ThresholdRefiner``,
-    ``DenseCRFRefiner``, ...) in worker processes, and score them with
-    :class:`PseudoLabelMetric`.
+    ``DenseCRFRefiner``, ``PSARandomWalkRefiner``, ...) in worker
+    processes, and score them with :class:`PseudoLabelMetric`.
+
+    A refiner that walks with a learned network (its class sets
+    ``needs_network = True``) gets the network of the ``affinity`` stage:
+    its ``config`` and ``checkpoint`` outputs, and a ``cache_dir`` in that
+    stage's folder, so that sweeps of the walk's settings reuse the
+    network's affinities.
 
     Args:
         name (str): stage name.
@@ -23,6 +30,8 @@ class RefineStage(SplitStage):
         dataset (dict, optional): dataset settings to replace.
         metric (dict, optional): ``PseudoLabelMetric`` arguments.
         cams (str): the upstream stage with the CAMs. Default: ``'cams'``.
+        affinity (str, optional): the upstream stage that trained the
+            refiner's network (:class:`AffinityTrainStage`).
         nproc (int): worker processes (does not change the labels).
     """
 
@@ -33,14 +42,26 @@ class RefineStage(SplitStage):
                  dataset: dict = None,
                  metric: dict = None,
                  cams: str = 'cams',
+                 affinity: str = None,
                  nproc: int = 1) -> None:
         super().__init__(name, split, dataset)
         self.refiner = dict(refiner or dict(type='ThresholdRefiner'))
         self.metric = dict(metric or {})
-        self.cams, self.nproc = cams, nproc
+        self.cams, self.affinity, self.nproc = cams, affinity, nproc
 
     def needs(self) -> tuple:
-        return (self.cams, )
+        return (self.cams, ) + ((self.affinity, ) if self.affinity else ())
+
+    def refiner_config(self, ctx: StageContext) -> dict:
+        """The refiner settings, with the upstream network plugged in."""
+        refiner = dict(self.refiner)
+        if self.affinity:
+            refiner.update(
+                config=ctx.output(self.affinity, 'config'),
+                checkpoint=ctx.output(self.affinity, 'checkpoint'),
+                cache_dir=ctx.output(self.affinity, 'checkpoint') +
+                '.affinity_cache')
+        return refiner
 
     def settings(self, cfg: Config) -> dict:
         return dict(
@@ -51,6 +72,15 @@ class RefineStage(SplitStage):
 
     def check(self, cfg: Config) -> None:
         check_type('TASK_UTILS', self.refiner, f'stages.{self.name}.refiner')
+        needs_network = getattr(
+            TASK_UTILS.get(self.refiner['type']), 'needs_network', False)
+        if needs_network and not (self.affinity
+                                  or self.refiner.get('checkpoint')):
+            raise InvalidInputError(
+                f'stages.{self.name}: {self.refiner["type"]} walks with a '
+                'trained network; name the stage that trains it '
+                "(affinity='aff_train') or give the refiner config= and "
+                'checkpoint=.')
         check_type('METRICS',
                    dict(dict(type='PseudoLabelMetric'), **self.metric),
                    f'stages.{self.name}.metric')
@@ -62,7 +92,7 @@ class RefineStage(SplitStage):
             data_list,
             ctx.output(self.cams, 'cams'),
             out_dir,
-            self.refiner,
+            self.refiner_config(ctx),
             nproc=self.nproc)
         metrics = evaluate_pseudo_labels(
             out_dir, data_list,
