@@ -116,3 +116,43 @@ def test_bad_settings_raise():
     image, cams, keys = case()
     with pytest.raises(Exception, match='config= and checkpoint='):
         PSARandomWalkRefiner()(image, cams, keys)
+
+
+class FakeIRNet:
+    """edge_map as IRNet's: a boundary map at stride 4 (here a vertical
+    wall between the two objects)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def edge_map(self, image):
+        self.calls += 1
+        height, width = image.shape[:2]
+        edge = torch.zeros((height - 1) // 4 + 1, (width - 1) // 4 + 1)
+        edge[:, 11] = 1.0
+        return dict(edge=edge)
+
+
+def test_irn_refiner_walks_the_edge_map_of_the_network(tmp_path):
+    from mmwsss.refine.random_walk import (
+        IRNRandomWalkRefiner,
+        irn_semantic_label,
+        lowres_cams,
+    )
+    image, cams, keys = case()
+    net = FakeIRNet()
+    refiner = IRNRandomWalkRefiner(
+        exp_times=6, cam_power=1.3, bg_threshold=0.27,
+        cache_dir=str(tmp_path))
+    refiner._network = net
+    label = refiner(image, cams, keys)
+    small = lowres_cams(cams)
+    assert small.shape == (2, 15, 23)
+    np.testing.assert_allclose(small.max((1, 2)), 1, atol=1e-4)
+    expected = irn_semantic_label(
+        net.edge_map(image)['edge'], small, keys, (60, 90),
+        bg_threshold=0.27, cam_power=1.3, exp_times=6)['label']
+    np.testing.assert_array_equal(label, expected)
+    assert set(np.unique(label)) == {0, 5, 12}
+    refiner(image, cams, keys)  # from the cache
+    assert net.calls == 2  # the refiner's one call + the reference's
