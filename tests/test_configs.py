@@ -35,4 +35,6 @@ def test_config_builds_and_runs(path):
     model.eval()
     with torch.no_grad():
         out = model(torch.randn(1, 3, 64, 64), mode='tensor')
-    assert torch.isfinite(out).all()
+    # several outputs (e.g. IRNet's edge logits and displacements)
+    for tensor in (out if isinstance(out, (tuple, list)) else (out, )):
+        assert torch.isfinite(tensor).all()

@@ -37,12 +37,18 @@ default_hooks = dict(
     checkpoint=dict(
         interval=1322, max_keep_ckpts=2, save_best='cam/mIoU_best',
         rule='greater'))
-# tools/run_pipeline.py: CAMs of trainaug (4 scales x flip), DenseCRF pseudo
-# labels (AEFT's CRF kernels, the high background power of its affinity
-# labels; AEFT's AffinityNet random walk replaces this refiner when it
-# lands), then DeepLab-V2 on them. The CAM and pseudo-label mIoU here are
-# over trainaug against SegmentationClassAug; the paper's seed numbers are
-# over train (1,464): python tools/infer_cams.py CONFIG CKPT --split train.
+# tools/run_pipeline.py: CAMs of trainaug (4 scales x flip), then AEFT's
+# refinement: CRF score pairs at background powers 2 / 21, AffinityNet
+# trained on them (initialised from the stage-1 classifier; AEFT starts
+# from PSA's VOC classifier), its random walk (alpha 19, beta 8, 2^6 steps)
+# and a 1-iteration CRF over the 21 channels; then DeepLab-V2 on the labels.
+# The CAM and pseudo-label mIoU here are over trainaug against
+# SegmentationClassAug; the paper's seed numbers are over train (1,464):
+# python tools/infer_cams.py CONFIG CKPT --split train.
+# DenseCRF instead of the walk (no affinity stages):
+#   refine=dict(type='RefineStage', split='trainaug', dataset=trainaug,
+#               nproc=8, refiner=dict(type='DenseCRFRefiner',
+#                                     bg_power=21.0))
 trainaug = dict(
     split='trainaug', label_source='file', seg_map_dir='SegmentationClassAug')
 stages = dict(
@@ -53,12 +59,31 @@ stages = dict(
         dataset=trainaug,
         batch_size=1,
         metric=dict(boundary_f=True)),
+    aff_labels=dict(
+        type='AffinityLabelStage',
+        split='trainaug',
+        dataset=trainaug,
+        nproc=8,
+        maker=dict(type='CRFScoreMaker', bg_powers=(2, 21))),
+    aff_train=dict(
+        type='AffinityTrainStage',
+        config='configs/affinity/affinitynet_r38_aeft_voc.py',
+        labels='aff_labels',
+        init_from='train'),
     refine=dict(
         type='RefineStage',
         split='trainaug',
         dataset=trainaug,
-        nproc=8,
-        refiner=dict(type='DenseCRFRefiner', bg_power=21.0)),
+        affinity='aff_train',
+        nproc=1,
+        refiner=dict(
+            type='PSARandomWalkRefiner',
+            alpha=19,
+            beta=8,
+            logt=6,
+            crf=dict(n_iter=1),
+            num_classes=20,
+            device='cuda')),
     segment=dict(
         type='SegmentStage',
         config='configs/deeplab/deeplabv2_r101_voc_pseudo.py',

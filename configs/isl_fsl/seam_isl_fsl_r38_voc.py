@@ -17,7 +17,3 @@ model = dict(
             loss_weight=0.5 * isl_lambda),
         dict(type='FeatureSimilarityLoss', loss_weight=1.0, mu=2.5, sigma=5.0)
     ])
-# hfpl builds its AffinityNet labels from CRFs with background powers 1 and
-# 24 because ISL/FSL move the best CAM threshold; this single-CRF
-# stand-in uses the low power.
-stages = dict(refine=dict(refiner=dict(bg_power=1.0)))

@@ -107,10 +107,13 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(checkpoint=dict(interval=1322))
 randomness = dict(seed=1)
-# tools/run_pipeline.py: CAMs of trainaug (4 scales x flip), pseudo labels
-# from a DenseCRF with SEAM's background power 4 (hfpl's AffinityNet +
-# random walk is not in the toolbox yet: a stand-in), then
-# DeepLab-V2 on them (hfpl: DeepLab-v1 on ResNet-38).
+# tools/run_pipeline.py: CAMs of trainaug (4 scales x flip), then hfpl's
+# refinement: CRF score pairs at background powers 1 / 24, AffinityNet
+# (ImageNet init), its random walk (alpha 6, beta 8, 2^6 steps, no CRF);
+# then DeepLab-V2 on the labels (hfpl: DeepLab-v1 on ResNet-38).
+# DenseCRF instead of the walk (no affinity stages):
+#   refine=dict(type='RefineStage', split='trainaug', dataset=trainaug,
+#               nproc=8, refiner=dict(type='DenseCRFRefiner', bg_power=4.0))
 trainaug = dict(
     split='trainaug', label_source='file', seg_map_dir='SegmentationClassAug')
 stages = dict(
@@ -121,12 +124,28 @@ stages = dict(
         dataset=trainaug,
         batch_size=1,
         metric=dict(fixed_bg_threshold=0.25, boundary_f=True)),
+    aff_labels=dict(
+        type='AffinityLabelStage',
+        split='trainaug',
+        dataset=trainaug,
+        nproc=8,
+        maker=dict(type='CRFScoreMaker', bg_powers=(1, 24))),
+    aff_train=dict(
+        type='AffinityTrainStage',
+        config='configs/affinity/affinitynet_r38_hfpl_voc.py',
+        labels='aff_labels'),
     refine=dict(
         type='RefineStage',
         split='trainaug',
         dataset=trainaug,
-        nproc=8,
-        refiner=dict(type='DenseCRFRefiner', bg_power=4.0)),
+        affinity='aff_train',
+        nproc=1,
+        refiner=dict(
+            type='PSARandomWalkRefiner',
+            alpha=6,
+            beta=8,
+            logt=6,
+            device='cuda')),
     segment=dict(
         type='SegmentStage',
         config='configs/deeplab/deeplabv2_r101_voc_pseudo.py',

@@ -10,7 +10,8 @@ outputs verify; repairs missing or corrupt outputs; resumes an interrupted
 run; and re-runs a stage whose fingerprint changed, with its outdated
 outputs set aside until the new run has finished. A lock keeps a second
 run off the same work dir. ``report.json`` / ``report.md`` in the work dir
-hold every stage's status, count, time and metrics.
+hold every stage's status, count, time and metrics, and the ids of the
+images its datasets dropped (``on_bad_sample='skip'``).
 """
 import copy
 import time
@@ -210,6 +211,12 @@ class PipelineRunner:
             raise
         outcome = copy.copy(outcome)
         outcome['metrics'] = _plain(outcome.get('metrics', {}))
+        # images a dataset dropped (on_bad_sample='skip'), for the report
+        outcome.setdefault('skipped', sorted({
+            img_id
+            for dataset in datasets
+            for img_id in getattr(dataset, 'skipped_ids', None) or ()
+        }))
         record = manifest.finish(
             wall_time_s=time.perf_counter() - start, **outcome)
         manifest.discard_outdated()
@@ -233,7 +240,7 @@ class PipelineRunner:
                     k: record.get(k)
                     for k in ('status', 'count', 'wall_time_s',
                               'items_per_s', 'metrics', 'outputs',
-                              'settings_hash', 'input_hash')
+                              'skipped', 'settings_hash', 'input_hash')
                 }
                 for name, record in self.results.items()
             })

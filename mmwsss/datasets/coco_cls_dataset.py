@@ -9,7 +9,12 @@ from mmpretrain.datasets import MultiLabelDataset
 from mmwsss import fileio
 from mmwsss.registry import DATASETS
 from mmwsss.utils import InvalidInputError
-from .data_checks import drop_or_raise_empty, verify_images
+from .data_checks import (
+    check_bad_sample_policy,
+    drop_bad_samples,
+    drop_or_raise_empty,
+    verify_images,
+)
 
 # The 80 COCO category ids in ascending order; label i <-> COCO_CAT_IDS[i].
 COCO_CAT_IDS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19,
@@ -99,6 +104,13 @@ class COCOClsDataset(MultiLabelDataset):
             ``'SegmentationClass/train2014'``. Default: None.
         verify_images (bool): decode every image (and mask) at load time.
             Default: False.
+        on_bad_sample (str): what a missing or undecodable image (or label
+            PNG) does: ``'error'`` stops with :class:`InvalidInputError` /
+            :class:`MissingInputError` naming the file, when it is loaded
+            (or at load time with ``verify_images``); ``'skip'`` decodes
+            every image when the dataset loads and drops the bad ones with a
+            warning listing them (their ids in ``skipped_ids``; the pipeline
+            report lists them). Default: ``'error'``.
         data_prefix (dict): ``img_path``: image folder.
             Default: ``dict(img_path='train2014')``.
         **kwargs: other arguments of mmpretrain ``MultiLabelDataset``.
@@ -112,6 +124,7 @@ class COCOClsDataset(MultiLabelDataset):
                  drop_empty: bool = True,
                  seg_map_dir: Optional[str] = None,
                  verify_images: bool = False,
+                 on_bad_sample: str = 'error',
                  data_prefix: Optional[dict] = None,
                  **kwargs) -> None:
         fileio.require_dir(data_root, 'Data root', fileio.COCO_HINT)
@@ -120,6 +133,8 @@ class COCOClsDataset(MultiLabelDataset):
         self.seg_map_dir = (
             osp.join(data_root, seg_map_dir) if seg_map_dir else None)
         self.verify_images = verify_images
+        self.on_bad_sample = check_bad_sample_policy(on_bad_sample)
+        self.skipped_ids: List[str] = []
         super().__init__(
             ann_file=ann_file,
             data_root=data_root,
@@ -146,7 +161,10 @@ class COCOClsDataset(MultiLabelDataset):
                     info['seg_map_path'] = seg_path
         data_list = drop_or_raise_empty(data_list, self.drop_empty,
                                                self.ann_file)
-        if self.verify_images:
+        if self.on_bad_sample == 'skip':
+            data_list, self.skipped_ids = drop_bad_samples(
+                data_list, len(COCO_CLASSES), self.ann_file)
+        elif self.verify_images:
             verify_images(data_list, len(COCO_CLASSES))
         return data_list
 

@@ -1,12 +1,16 @@
 """Checks over a dataset's data list: images without a foreground label,
-and a full decode of every image and label map."""
+and a full decode of every image and label map (stop at the first bad one,
+or drop the bad ones: ``on_bad_sample``)."""
 import logging
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from mmengine.logging import print_log
 
 from mmwsss.fileio import read_label_png, read_rgb
-from mmwsss.utils import InvalidInputError
+from mmwsss.utils import InvalidInputError, WSSSInputError
+
+#: what a dataset does with a missing or undecodable image
+BAD_SAMPLE_POLICIES = ('error', 'skip')
 
 
 def drop_or_raise_empty(data_list: List[dict], drop_empty: bool,
@@ -37,6 +41,20 @@ def drop_or_raise_empty(data_list: List[dict], drop_empty: bool,
     return kept
 
 
+def _check_sample(info: dict, num_classes: Optional[int]) -> None:
+    path = info['img_path']
+    height, width = read_rgb(path).shape[:2]
+    seg_path = info.get('seg_map_path')
+    if seg_path is None or num_classes is None:
+        return
+    mask = read_label_png(seg_path, num_classes)
+    if mask.shape != (height, width):
+        raise InvalidInputError(
+            f'Label PNG {seg_path} is {mask.shape[1]}x{mask.shape[0]} but '
+            f'image {path} is {width}x{height}. Regenerate the mask '
+            'at the image size.')
+
+
 def verify_images(data_list: Sequence[dict],
                   num_classes: Optional[int] = None) -> None:
     """Decode every image (and label map) of a data list and check them.
@@ -52,14 +70,51 @@ def verify_images(data_list: Sequence[dict],
             validate label maps.
     """
     for info in data_list:
-        path = info['img_path']
-        height, width = read_rgb(path).shape[:2]
-        seg_path = info.get('seg_map_path')
-        if seg_path is None or num_classes is None:
+        _check_sample(info, num_classes)
+
+
+def check_bad_sample_policy(on_bad_sample: str) -> str:
+    """``on_bad_sample`` when it is one of :data:`BAD_SAMPLE_POLICIES`."""
+    if on_bad_sample not in BAD_SAMPLE_POLICIES:
+        raise InvalidInputError(
+            f'on_bad_sample must be one of {BAD_SAMPLE_POLICIES}, got '
+            f"{on_bad_sample!r}: 'error' stops at a missing or corrupt "
+            "image, 'skip' drops such images with a warning.")
+    return on_bad_sample
+
+
+def drop_bad_samples(data_list: List[dict],
+                     num_classes: Optional[int] = None,
+                     source: str = 'the data list'
+                     ) -> Tuple[List[dict], List[str]]:
+    """Decode every image (and label map) and drop the samples that fail,
+    with a warning that lists them (``on_bad_sample='skip'``).
+
+    Args:
+        data_list (list[dict]): data infos with ``img_path``, ``img_id`` and
+            optionally ``seg_map_path``.
+        num_classes (int, optional): number of foreground classes, to check
+            label maps too.
+        source (str): where the list came from, for the warning.
+
+    Returns:
+        tuple[list[dict], list[str]]: the readable data infos and the ids
+        of the dropped ones.
+    """
+    kept, skipped, reasons = [], [], []
+    for info in data_list:
+        try:
+            _check_sample(info, num_classes)
+        except (WSSSInputError, OSError) as e:
+            skipped.append(info['img_id'])
+            reasons.append(f'  {info["img_id"]}: {e}')
             continue
-        mask = read_label_png(seg_path, num_classes)
-        if mask.shape != (height, width):
-            raise InvalidInputError(
-                f'Label PNG {seg_path} is {mask.shape[1]}x{mask.shape[0]} but '
-                f'image {path} is {width}x{height}. Regenerate the mask '
-                'at the image size.')
+        kept.append(info)
+    if skipped:
+        print_log(
+            f"on_bad_sample='skip': dropped {len(skipped)} of "
+            f'{len(data_list)} image(s) of {source} that are missing or '
+            f'cannot be read: {skipped}\n' + '\n'.join(reasons),
+            logger='current',
+            level=logging.WARNING)
+    return kept, skipped

@@ -7,7 +7,12 @@ from mmpretrain.datasets import MultiLabelDataset
 
 from mmwsss import fileio
 from mmwsss.registry import DATASETS
-from .data_checks import drop_or_raise_empty, verify_images
+from .data_checks import (
+    check_bad_sample_policy,
+    drop_bad_samples,
+    drop_or_raise_empty,
+    verify_images,
+)
 from .voc_cls_dataset import VOC_CLASSES
 
 
@@ -38,6 +43,13 @@ class VOCBoxDataset(MultiLabelDataset):
             of raising :class:`InvalidInputError`. Default: False.
         verify_images (bool): decode every image (and label PNG) at load
             time. Default: False.
+        on_bad_sample (str): what a missing or undecodable image (or label
+            PNG) does: ``'error'`` stops with :class:`InvalidInputError` /
+            :class:`MissingInputError` naming the file, when it is loaded
+            (or at load time with ``verify_images``); ``'skip'`` decodes
+            every image when the dataset loads and drops the bad ones with a
+            warning listing them (their ids in ``skipped_ids``; the pipeline
+            report lists them). Default: ``'error'``.
         img_suffix (str): image file suffix. Default: ``'.jpg'``.
         data_prefix (dict): ``img_path``: image folder.
             Default: ``dict(img_path='JPEGImages')``.
@@ -54,6 +66,7 @@ class VOCBoxDataset(MultiLabelDataset):
                  keep_difficult: bool = True,
                  drop_empty: bool = False,
                  verify_images: bool = False,
+                 on_bad_sample: str = 'error',
                  img_suffix: str = '.jpg',
                  data_prefix: Optional[dict] = None,
                  **kwargs) -> None:
@@ -63,6 +76,8 @@ class VOCBoxDataset(MultiLabelDataset):
         self.keep_difficult = keep_difficult
         self.drop_empty = drop_empty
         self.verify_images = verify_images
+        self.on_bad_sample = check_bad_sample_policy(on_bad_sample)
+        self.skipped_ids: List[str] = []
         self.img_suffix = img_suffix
         super().__init__(
             ann_file=ann_file or f'ImageSets/Segmentation/{split}.txt',
@@ -100,6 +115,9 @@ class VOCBoxDataset(MultiLabelDataset):
             data_list.append(info)
         data_list = drop_or_raise_empty(data_list, self.drop_empty,
                                                f'the XMLs of {self.ann_file}')
-        if self.verify_images:
+        if self.on_bad_sample == 'skip':
+            data_list, self.skipped_ids = drop_bad_samples(
+                data_list, len(self.CLASSES), self.ann_file)
+        elif self.verify_images:
             verify_images(data_list, len(self.CLASSES))
         return data_list

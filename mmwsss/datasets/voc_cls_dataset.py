@@ -7,7 +7,12 @@ from mmpretrain.datasets import MultiLabelDataset
 from mmwsss import fileio
 from mmwsss.registry import DATASETS
 from mmwsss.utils import InvalidInputError
-from .data_checks import drop_or_raise_empty, verify_images
+from .data_checks import (
+    check_bad_sample_policy,
+    drop_bad_samples,
+    drop_or_raise_empty,
+    verify_images,
+)
 
 VOC_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car',
                'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
@@ -55,6 +60,13 @@ class VOCClsDataset(MultiLabelDataset):
             VOC segmentation images always contain an object. Default: False.
         verify_images (bool): decode every image and label PNG at load time
             and check their sizes match (slow on full VOC). Default: False.
+        on_bad_sample (str): what a missing or undecodable image (or label
+            PNG) does: ``'error'`` stops with :class:`InvalidInputError` /
+            :class:`MissingInputError` naming the file, when it is loaded
+            (or at load time with ``verify_images``); ``'skip'`` decodes
+            every image when the dataset loads and drops the bad ones with a
+            warning listing them (their ids in ``skipped_ids``; the pipeline
+            report lists them). Default: ``'error'``.
         img_suffix (str): image file suffix. Default: ``'.jpg'``.
         data_prefix (dict): ``img_path``: image folder.
             Default: ``dict(img_path='JPEGImages')``.
@@ -75,6 +87,7 @@ class VOCClsDataset(MultiLabelDataset):
                  keep_difficult: bool = True,
                  drop_empty: bool = False,
                  verify_images: bool = False,
+                 on_bad_sample: str = 'error',
                  img_suffix: str = '.jpg',
                  data_prefix: Optional[dict] = None,
                  **kwargs) -> None:
@@ -89,6 +102,8 @@ class VOCClsDataset(MultiLabelDataset):
         self.keep_difficult = keep_difficult
         self.drop_empty = drop_empty
         self.verify_images = verify_images
+        self.on_bad_sample = check_bad_sample_policy(on_bad_sample)
+        self.skipped_ids: List[str] = []
         self.img_suffix = img_suffix
         super().__init__(
             ann_file=ann_file or f'ImageSets/Segmentation/{split}.txt',
@@ -115,7 +130,10 @@ class VOCClsDataset(MultiLabelDataset):
         data_list = drop_or_raise_empty(
             data_list, self.drop_empty, f'{self.ann_file} '
             f"(label_source='{self.label_source}')")
-        if self.verify_images:
+        if self.on_bad_sample == 'skip':
+            data_list, self.skipped_ids = drop_bad_samples(
+                data_list, num_classes, self.ann_file)
+        elif self.verify_images:
             verify_images(data_list, num_classes)
         return data_list
 

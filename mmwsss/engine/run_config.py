@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 from mmwsss.fileio import COCO_HINT, VOC_HINT
 from mmwsss.registry import RUNNERS
 from mmwsss.utils import InvalidInputError, MissingInputError
+from .checkpoints import make_checkpoints_atomic
 
 _RUN_IDS = itertools.count()
 
@@ -122,11 +123,71 @@ def use_tta(cfg: Config, crf_iters: int = 0) -> Config:
     return cfg
 
 
+#: the sampler wrapper that seeds each training sample's augmentations
+SAMPLE_SEED_SAMPLER = 'mmwsss.SampleSeedSampler'
+
+
+def seed_each_sample(cfg: Config) -> Config:
+    """Wrap ``train_dataloader.sampler`` in ``SampleSeedSampler`` (unless
+    the config sets ``seed_each_sample = False``): every sample's
+    augmentations are drawn from a seed of (seed, rank, epoch, position in
+    the sample stream), so they do not depend on ``num_workers`` or on
+    where a run was resumed. Modifies and returns ``cfg``."""
+    loader = cfg.get('train_dataloader')
+    sampler = loader.get('sampler') if isinstance(loader, dict) else None
+    if (cfg.get('seed_each_sample', True) and isinstance(sampler, dict)
+            and sampler.get('type') not in (SAMPLE_SEED_SAMPLER,
+                                            'SampleSeedSampler')):
+        loader['sampler'] = dict(type=SAMPLE_SEED_SAMPLER, sampler=sampler)
+    return cfg
+
+
+#: upstream loading transforms and their twins with clear errors
+CHECKED_LOADERS = {
+    'LoadImageFromFile': 'mmwsss.CheckedLoadImageFromFile',
+    'LoadAnnotations': 'mmwsss.CheckedLoadAnnotations',
+}
+
+
+def use_checked_loaders(cfg: Config) -> Config:
+    """Replace mmcv's ``LoadImageFromFile`` and mmseg's ``LoadAnnotations``
+    (unscoped names) in every dataloader's pipelines, test-time
+    augmentation branches included, with ``CheckedLoadImageFromFile`` and
+    ``CheckedLoadAnnotations``: the same loading, but a missing or corrupt
+    file, or a label map of another size than its image, stops with a
+    message naming the files and the fix, also inside DataLoader workers.
+    Modifies and returns ``cfg``."""
+
+    def swap(node) -> None:
+        if isinstance(node, dict):
+            kind = node.get('type')
+            if isinstance(kind, str) and kind in CHECKED_LOADERS:
+                node['type'] = CHECKED_LOADERS[kind]
+            for value in node.values():
+                swap(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                swap(value)
+
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        swap(cfg.get(key))
+    return cfg
+
+
 def build_runner(cfg: Config):
     """``Runner.from_cfg``, or the registered runner named by
-    ``runner_type``, with :class:`RandomStateHook` added to the custom
-    hooks (checkpoints carry the random generators, so a resumed run draws
-    what an uninterrupted one would) and a visualizer of its own."""
+    ``runner_type``, made exact on resume and safe to kill:
+
+    - :class:`RandomStateHook` is added to the custom hooks (checkpoints
+      carry the random generators of the main process);
+    - the training sampler seeds each sample (:func:`seed_each_sample`), so
+      DataLoader workers draw the augmentations of an uninterrupted run;
+    - checkpoints are written atomically (temporary file, then rename:
+      :func:`mmwsss.engine.checkpoints.make_checkpoints_atomic`);
+    - images and label maps load with clear errors
+      (:func:`use_checked_loaders`);
+    - the run gets a visualizer of its own.
+    """
     if cfg.get('visualizer') is not None:
         # mmengine keeps visualizers by name in a process-wide table: runs
         # sharing the configs' name 'visualizer' would log into the first
@@ -136,5 +197,9 @@ def build_runner(cfg: Config):
     hooks = list(cfg.get('custom_hooks') or [])
     if not any(h.get('type') == 'RandomStateHook' for h in hooks):
         cfg.custom_hooks = hooks + [dict(type='RandomStateHook')]
-    return Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
+    seed_each_sample(cfg)
+    use_checked_loaders(cfg)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else \
         RUNNERS.build(cfg)
+    make_checkpoints_atomic(runner)
+    return runner

@@ -49,6 +49,12 @@ class AffinityTrainStage(ConfigTrainStage):
     def settings(self, cfg: Config) -> dict:
         return dict(super().settings(cfg), init_from=self.init_from)
 
+    def own_config(self, labels_dir: str = None) -> Config:
+        cfg = super().own_config(labels_dir)
+        if self.init_from:  # the upstream checkpoint replaces the init
+            cfg.model.backbone.init_cfg = None
+        return cfg
+
     def run(self, ctx: StageContext) -> dict:
         cfg = self.own_config(ctx.output(self.labels, 'labels'))
         if self.init_from:

@@ -74,8 +74,11 @@ def output_suffix(refiner: RefinerType) -> str:
     """``'.png'`` (label maps), or the ``suffix`` a refiner class declares
     (``'.npz'`` for makers that return a dict of arrays)."""
     if isinstance(refiner, dict):
-        import mmwsss.refine  # noqa: F401  (registers the refiners)
-        refiner = TASK_UTILS.get(refiner['type'])
+        kind = refiner.get('type')
+        if isinstance(kind, str):
+            import mmwsss.refine  # noqa: F401  (registers the refiners)
+            kind = TASK_UTILS.get(kind)
+        refiner = kind
     return getattr(refiner, 'suffix', '.png')
 
 

@@ -72,8 +72,10 @@ class RefineStage(SplitStage):
 
     def check(self, cfg: Config) -> None:
         check_type('TASK_UTILS', self.refiner, f'stages.{self.name}.refiner')
+        kind = self.refiner['type']
         needs_network = getattr(
-            TASK_UTILS.get(self.refiner['type']), 'needs_network', False)
+            TASK_UTILS.get(kind) if isinstance(kind, str) else kind,
+            'needs_network', False)
         if needs_network and not (self.affinity
                                   or self.refiner.get('checkpoint')):
             raise InvalidInputError(

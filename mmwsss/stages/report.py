@@ -9,7 +9,8 @@ def _fmt(value) -> str:
 
 
 def render_markdown(report: dict) -> str:
-    """A stage table (status, items, time) and one metric table."""
+    """A stage table (status, items, time), one metric table and the ids
+    of the images each stage left out (``on_bad_sample='skip'``)."""
     lines: List[str] = [
         f'# Pipeline report: {report["config"]}', '',
         f'seed: {report["seed"]}; ' + ', '.join(
@@ -26,4 +27,15 @@ def render_markdown(report: dict) -> str:
         for key, value in (stage.get('metrics') or {}).items():
             if isinstance(value, (int, float)) or value is None:
                 lines.append(f'| {name} | {key} | {_fmt(value)} |')
+    skipped = {
+        name: stage['skipped']
+        for name, stage in report['stages'].items() if stage.get('skipped')
+    }
+    if skipped:
+        lines += [
+            '', "Images left out as unreadable (on_bad_sample='skip'):", ''
+        ] + [
+            f'- {name}: {len(ids)} ({", ".join(ids)})'
+            for name, ids in skipped.items()
+        ]
     return '\n'.join(lines) + '\n'

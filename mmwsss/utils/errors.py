@@ -1,9 +1,11 @@
 """Exceptions for bad user input: each message names the file and the fix.
 
 ``tools/*.py`` run inside :func:`exit_on_user_error`, which prints the message
-of any :data:`USER_ERRORS` instead of a traceback. The subclasses keep the
-built-in type they refine, so callers may also catch ``FileNotFoundError`` /
-``ValueError``.
+of any :data:`USER_ERRORS` instead of a traceback, also when a DataLoader
+worker raised it (PyTorch re-raises it in the main process with the worker's
+traceback as its message; :func:`user_message` keeps the original message).
+The subclasses keep the built-in type they refine, so callers may also catch
+``FileNotFoundError`` / ``ValueError``.
 """
 import contextlib
 import errno
@@ -35,16 +37,34 @@ SYSTEM_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM,
                  errno.EDQUOT)
 
 
+def user_message(error: BaseException) -> str:
+    """The message of ``error``; for an error a DataLoader worker raised,
+    the original message without the worker's traceback (PyTorch re-raises
+    ``Caught <Type> in DataLoader worker process N. Original Traceback
+    ...`` ending with ``<module>.<Type>: <message>``)."""
+    text = str(error)
+    if not (text.startswith('Caught ') and '\nOriginal Traceback' in text):
+        return text
+    cls = type(error)
+    for prefix in (f'{cls.__module__}.{cls.__qualname__}: ',
+                   f'{cls.__qualname__}: '):
+        pos = text.rfind('\n' + prefix)
+        if pos >= 0:
+            return text[pos + 1 + len(prefix):].strip()
+    return text
+
+
 @contextlib.contextmanager
 def exit_on_user_error():
     """For command-line tools: print a user error's message (no traceback)
     to stderr and exit with status 2. A full disk, a read-only or
     forbidden folder is reported the same way (finished outputs are kept:
-    every file is written to a temporary name first)."""
+    every file, checkpoints included, is written to a temporary name
+    first). Errors raised in DataLoader workers are recognised too."""
     try:
         yield
     except USER_ERRORS as e:
-        print(f'error: {e}', file=sys.stderr)
+        print(f'error: {user_message(e)}', file=sys.stderr)
         sys.exit(2)
     except OSError as e:
         if e.errno not in SYSTEM_ERRNOS:
@@ -52,7 +72,7 @@ def exit_on_user_error():
         print(
             f'error: {e.strerror}: {e.filename or ""}. Free disk space or '
             'make the folder writable (or choose another --work-dir), then '
-            'run the same command again: finished outputs are kept and the '
-            'run resumes.',
+            'run the same command again (tools/train.py: with --resume): '
+            'finished outputs are kept and the run resumes.',
             file=sys.stderr)
         sys.exit(2)

@@ -68,3 +68,24 @@ def test_wrong_affinity_count_is_an_error():
     with pytest.raises(ValueError, match='affinities for the'):
         psa_walk(blob_cams(40, 72, [(10, 10)]), np.array([0]), np.ones(7), 5,
                  alpha=16)
+
+
+def test_full_pair_set_walks_every_in_grid_pair():
+    """pair_set='full': every cell is a source (no isolated border cells),
+    so a grid too narrow for psa's pairs still walks, and the walk equals
+    the dense path over the in-grid pairs."""
+    from mmwsss.ops.pair_sets import full_pair_indices
+    height, width = 40, 48  # a 5 x 6 grid: psa's radius 5 needs 5 x 9
+    cams = blob_cams(height, width, [(10, 10)])
+    ind_from, ind_to, valid = full_pair_indices(5, (5, 6))
+    rng = np.random.default_rng(2)
+    affinity = rng.uniform(0.2, 0.9, ind_to.size).astype(np.float32)
+    out = psa_walk(cams, np.array([0]), affinity, 5, alpha=2, logt=3,
+                   pair_set='full')
+    i, j = pair_endpoints(ind_from, ind_to)
+    expected = dense_random_walk(out['pooled'].reshape(2, -1).numpy(),
+                                 i[valid], j[valid], affinity[valid], 8, 3)
+    np.testing.assert_allclose(
+        out['walked'].reshape(2, -1).numpy(), expected, atol=1e-9)
+    with pytest.raises(ValueError):
+        psa_walk(cams, np.array([0]), affinity, 5, alpha=2, logt=3)

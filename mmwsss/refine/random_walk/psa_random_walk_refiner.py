@@ -92,7 +92,8 @@ class PSARandomWalkRefiner(NetworkWalkRefiner):
             out = self.network.predict_affinity(image)
             arrays = dict(
                 affinity=out['affinity'].float().cpu().numpy(),
-                radius=np.asarray(out['radius']))
+                radius=np.asarray(out['radius']),
+                pair_set=np.asarray(out.get('pair_set', 'psa')))
             if self.crf is not None and self.crf['image'] == 'padded':
                 arrays['img8'] = self._img8(out['inputs'])
             return arrays
@@ -114,7 +115,8 @@ class PSARandomWalkRefiner(NetworkWalkRefiner):
         net = self.affinities(image)
         walk = psa_walk(cams, keys, net['affinity'], int(net['radius']),
                         self.alpha, self.beta, self.logt,
-                        dtype=self.walk_dtype)
+                        dtype=self.walk_dtype,
+                        pair_set=str(net['pair_set']))
         if self.crf is None:
             return walk['label']
         return self._crf_label(image, walk['upsampled'], keys, net)

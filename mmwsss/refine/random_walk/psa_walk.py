@@ -25,7 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mmwsss.ops.pair_geometry import pair_endpoints, psa_pair_indices
+from mmwsss.ops.pair_geometry import pair_endpoints
+from mmwsss.ops.pair_sets import pair_indices
 from mmwsss.ops.random_walk import random_walk
 
 
@@ -37,7 +38,8 @@ def psa_walk(cams: np.ndarray,
              beta: float = 8.0,
              logt: int = 6,
              stride: int = 8,
-             dtype: torch.dtype = torch.float64) -> dict:
+             dtype: torch.dtype = torch.float64,
+             pair_set: str = 'psa') -> dict:
     """The walk on one image, with its intermediates.
 
     Args:
@@ -52,6 +54,10 @@ def psa_walk(cams: np.ndarray,
         logt (int): 2^logt steps (psa 8, AEFT / hfpl 6). Default: 6.
         stride (int): output stride of the affinity grid. Default: 8.
         dtype (torch.dtype): walk dtype. Default: float64.
+        pair_set (str): 'psa' (the official pairs, no sources at the
+            left / right / bottom borders) or 'full' (every in-grid pair;
+            ``affinity`` then has one entry per cell and direction, those
+            of pairs leaving the grid ignored). Default: 'psa'.
 
     Returns:
         dict: ``scores`` (1+K, H, W), ``pooled`` (1+K, h, w), ``walked``
@@ -70,12 +76,16 @@ def psa_walk(cams: np.ndarray,
     scores = torch.from_numpy(np.concatenate([bg[None], cams]))
     padded = F.pad(scores, (0, pad_w - width, 0, pad_h - height))
     pooled = F.avg_pool2d(padded[None], stride)[0]
-    pair_i, pair_j = pair_endpoints(*psa_pair_indices(radius, grid))
+    ind_from, ind_to, valid = pair_indices(radius, grid, pair_set)
+    pair_i, pair_j = pair_endpoints(ind_from, ind_to)
     affinity = np.asarray(affinity).reshape(-1)
     if affinity.size != pair_i.size:
         raise ValueError(
             f'{affinity.size} affinities for the {pair_i.size} pairs of '
             f'radius {radius} on a {grid[0]}x{grid[1]} grid')
+    if valid is not None:
+        pair_i, pair_j, affinity = pair_i[valid], pair_j[valid], affinity[
+            valid]
     walked = random_walk(
         pooled.reshape(num + 1, -1), pair_i, pair_j, affinity, beta, logt,
         dtype).reshape(num + 1, *grid)

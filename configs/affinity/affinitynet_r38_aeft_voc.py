@@ -1,0 +1,40 @@
+# AffinityNet as AEFT trains it (ECCV 2022, KAIST-vilab/AEFT train_aff.py,
+# networks/resnet38_aff.py): psa's recipe with lr 0.01 (head 0.1), AEFT's
+# radius rule for small grids (radius (m - 1) // 2 when the shorter grid side
+# m < 11, else 5; the same rule in the label transform), and the trunk
+# initialised from the stage-1 classifier instead of ImageNet (AEFT: psa's
+# res38_cls.pth, "faster convergence"). Affinity labels from the CRF at
+# background powers 2 / 21 (CRFScoreMaker(bg_powers=(2, 21))).
+# Initialisation: load_from stays None here; the pipeline's affinity-training
+# stage passes the trained classifier checkpoint (its backbone.* tensors load
+# into the trunk, the head keeps its own initialisation). Standalone:
+#   python tools/train.py configs/affinity/affinitynet_r38_aeft_voc.py \
+#     --cfg-options train_dataloader.dataset.label_dir=<crf score dir> \
+#     load_from=<classifier checkpoint>
+# Out of scope here: AEFT keeps the checkpoint whose walk gives the best
+# pseudo-label mIoU on VOC train (every 200 iterations from 1,600), and its
+# in-training evaluation leaves the model in eval mode, so dropout is off from
+# iteration 1,600 on; this config trains with dropout throughout and keeps
+# the final checkpoint.
+_base_ = ['./affinitynet_r38_psa_voc.py']
+model = dict(
+    # no ImageNet weights: the classifier checkpoint provides the trunk
+    backbone=dict(init_cfg=None),
+    radius_rule='aeft')
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadCRFScorePair'),
+    dict(
+        type='mmpretrain.ColorJitter',
+        brightness=0.3,
+        contrast=0.3,
+        saturation=0.3,
+        hue=0.1),
+    dict(type='PSARandomCrop', crop_size=448, img_pad_val=0),
+    dict(type='JointRandomFlip', prob=0.5),
+    dict(type='CRFAffinityLabel', stride=8, radius=5, radius_rule='aeft'),
+    dict(type='PackAffinityInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+optim_wrapper = dict(optimizer=dict(lr=0.01))
+load_from = None

@@ -1,0 +1,43 @@
+# GAP CAMs on the toy set refined three ways in one work dir, on the same
+# CAMs: DenseCRF (`refine`, from the base config), AffinityNet's random walk
+# (`psa_*`: CRF score pairs -> AffinityNet -> walk) and IRN's (`irn_*`: IR
+# labels -> IRN class boundaries -> walk). The DeepLab stage trains on the
+# AffinityNet walk's labels (--cfg-options stages.segment.labels=irn_walk
+# or =refine to switch).
+_base_ = ['./gap_r38tiny_pretrained_toy.py']
+stages = dict(
+    psa_labels=dict(
+        type='AffinityLabelStage',
+        split='train',
+        nproc=2,
+        maker=dict(type='CRFScoreMaker', bg_powers=(2, 21))),
+    psa_train=dict(
+        type='AffinityTrainStage',
+        config='configs/affinity/affinitynet_r38tiny_toy.py',
+        labels='psa_labels',
+        init_from='train'),
+    psa_walk=dict(
+        type='RefineStage',
+        affinity='psa_train',
+        nproc=2,
+        refiner=dict(type='PSARandomWalkRefiner', alpha=4, beta=8, logt=6)),
+    irn_labels=dict(
+        type='AffinityLabelStage',
+        split='train',
+        nproc=2,
+        maker=dict(type='IRLabelMaker', fg_thr=0.30, bg_thr=0.05)),
+    irn_train=dict(
+        type='AffinityTrainStage',
+        config='configs/affinity/irn_r50tiny_toy.py',
+        labels='irn_labels'),
+    irn_walk=dict(
+        type='RefineStage',
+        affinity='irn_train',
+        nproc=2,
+        refiner=dict(
+            type='IRNRandomWalkRefiner',
+            beta=10,
+            exp_times=8,
+            radius=5,
+            bg_threshold=0.25)),
+    segment=dict(labels='psa_walk'))
