@@ -70,16 +70,21 @@ def refine_one(task: tuple, refiner: Callable) -> str:
     return img_id
 
 
-def output_suffix(refiner: RefinerType) -> str:
-    """``'.png'`` (label maps), or the ``suffix`` a refiner class declares
-    (``'.npz'`` for makers that return a dict of arrays)."""
+def _refiner_class(refiner: RefinerType):
+    """The class of a refiner config (or the refiner itself)."""
     if isinstance(refiner, dict):
         kind = refiner.get('type')
         if isinstance(kind, str):
             import mmwsss.refine  # noqa: F401  (registers the refiners)
             kind = TASK_UTILS.get(kind)
-        refiner = kind
-    return getattr(refiner, 'suffix', '.png')
+        return kind
+    return refiner
+
+
+def output_suffix(refiner: RefinerType) -> str:
+    """``'.png'`` (label maps), or the ``suffix`` a refiner class declares
+    (``'.npz'`` for makers that return a dict of arrays)."""
+    return getattr(_refiner_class(refiner), 'suffix', '.png')
 
 
 def _init_worker(refiner: RefinerType) -> None:
@@ -143,9 +148,11 @@ def make_pseudo_labels(data_list: Sequence[dict],
         refine = build_refiner(refiner)
         _consume((refine_one(task, refine) for task in todo), bar)
     else:
+        # refiners that run a network get fresh (spawned) workers
+        spawn = getattr(_refiner_class(refiner), 'needs_network', False)
         _consume(
             imap_workers(_work, todo, nproc, _init_worker, (refiner, ),
-                         'refine'), bar)
+                         'refine', 'spawn' if spawn else None), bar)
     return dict(
         num_images=len(tasks),
         skipped=len(tasks) - len(todo),

@@ -44,7 +44,8 @@ def imap_workers(fn: Callable,
                  nproc: int,
                  initializer: Callable,
                  initargs: tuple = (),
-                 what: str = 'stage') -> Iterator:
+                 what: str = 'stage',
+                 start_method: Optional[str] = None) -> Iterator:
     """Results of ``fn(task)`` over ``nproc`` worker processes, in order.
 
     Args:
@@ -54,10 +55,14 @@ def imap_workers(fn: Callable,
         initializer (Callable): per-worker set-up (e.g. build the model).
         initargs (tuple): its arguments.
         what (str): the stage, for messages.
+        start_method (str, optional): 'spawn' for workers that run torch
+            after a parent that has (a forked child can deadlock on a lock
+            the parent's OpenMP threads held). Default: fork where there is
+            one, else spawn.
     """
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context('fork' if 'fork' in
-                                          methods else 'spawn')
+    context = multiprocessing.get_context(
+        start_method or ('fork' if 'fork' in methods else 'spawn'))
     pool: Optional[ProcessPoolExecutor] = ProcessPoolExecutor(
         nproc,
         mp_context=context,

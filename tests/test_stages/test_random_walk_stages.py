@@ -35,8 +35,10 @@ def walk_cfg(toy_pipeline_cfg, root, kind):
                 'train_cfg.max_iters': 2,
                 'default_hooks.checkpoint.interval': 2,
             }),
+        # two workers for psa: the network runs in spawned worker
+        # processes (forked ones could deadlock after the training above)
         walk=dict(type='RefineStage', affinity='aff_train',
-                  refiner=refiner))
+                  nproc=2 if kind == 'psa' else 1, refiner=refiner))
     return cfg
 
 
