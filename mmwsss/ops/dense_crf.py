@@ -34,24 +34,14 @@ def dense_crf(image: np.ndarray,
     Returns:
         np.ndarray: float32 (L, H, W) posterior marginals Q.
     """
-    import pydensecrf.densecrf as dcrf
-
     num_labels, height, width = probs.shape
     if image.shape != (height, width, 3):
         raise ValueError(f'image of shape {image.shape} does not match '
                          f'scores of shape {probs.shape}')
     unary = -np.log(np.clip(probs, eps, 1.0, dtype=np.float32))
-    crf = dcrf.DenseCRF2D(width, height, num_labels)
-    crf.setUnaryEnergy(
-        np.ascontiguousarray(unary.reshape(num_labels, -1), np.float32))
-    crf.addPairwiseGaussian(sxy=gaussian_sxy, compat=gaussian_compat)
-    crf.addPairwiseBilateral(
-        sxy=bilateral_sxy,
-        srgb=bilateral_srgb,
-        rgbim=np.ascontiguousarray(image, np.uint8),
-        compat=bilateral_compat)
-    marginals = crf.inference(n_iter)
-    return np.asarray(marginals, np.float32).reshape(num_labels, height, width)
+    return _mean_field(image, unary.reshape(num_labels, -1), n_iter,
+                       gaussian_sxy, gaussian_compat, bilateral_sxy,
+                       bilateral_srgb, bilateral_compat)
 
 
 def dense_crf_labels(image: np.ndarray,
@@ -105,12 +95,25 @@ def dense_crf_labels(image: np.ndarray,
     height, width = labels.shape
     if num_labels == 1:
         return np.ones((1, height, width), np.float32)
-    import pydensecrf.densecrf as dcrf
     from pydensecrf.utils import unary_from_labels
 
     unary = unary_from_labels(
         labels.astype(np.int64), num_labels, gt_prob=gt_prob,
         zero_unsure=False)
+    return _mean_field(image, unary, n_iter, gaussian_sxy, gaussian_compat,
+                       bilateral_sxy, bilateral_srgb, bilateral_compat)
+
+
+def _mean_field(image: np.ndarray, unary: np.ndarray, n_iter: int,
+                gaussian_sxy: float, gaussian_compat: float,
+                bilateral_sxy: float, bilateral_srgb: float,
+                bilateral_compat: float) -> np.ndarray:
+    """Posteriors (L, H, W) float32 of a dense CRF with unary energies
+    (L, H * W) and the Gaussian + bilateral Potts kernels."""
+    import pydensecrf.densecrf as dcrf
+
+    height, width = image.shape[:2]
+    num_labels = unary.shape[0]
     crf = dcrf.DenseCRF2D(width, height, num_labels)
     crf.setUnaryEnergy(np.ascontiguousarray(unary, np.float32))
     crf.addPairwiseGaussian(sxy=gaussian_sxy, compat=gaussian_compat)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmwsss.registry import TASK_UTILS
 from ..utils import check_inputs
 from .irn_walk import irn_semantic_label
-from .network_walk_refiner import NetworkWalkRefiner
+from .network_walk_refiner import NetworkWalkRefiner, walk_torch_dtype
 
 
 def lowres_cams(cams: np.ndarray, stride: int = 4) -> np.ndarray:
@@ -73,13 +73,10 @@ class IRNRandomWalkRefiner(NetworkWalkRefiner):
         if normalize not in ('global', 'per_class'):
             raise ValueError("normalize must be 'global' or 'per_class', "
                              f'got {normalize!r}')
-        if walk_dtype not in ('float64', 'float32'):
-            raise ValueError(f'walk_dtype must be float64 or float32, got '
-                             f'{walk_dtype!r}')
         self.beta, self.exp_times, self.radius = beta, exp_times, radius
         self.cam_power, self.bg_threshold = cam_power, bg_threshold
         self.normalize = normalize
-        self.walk_dtype = getattr(torch, walk_dtype)
+        self.walk_dtype = walk_torch_dtype(walk_dtype)
 
     def edge(self, image: np.ndarray) -> np.ndarray:
         """The class-boundary map (h4, w4) float32 (cached)."""

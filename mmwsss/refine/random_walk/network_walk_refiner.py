@@ -5,10 +5,20 @@ import os.path as osp
 from typing import Callable, Dict, Optional
 
 import numpy as np
+import torch
 
 from mmwsss.fileio import npz_loads, save_npz
 from mmwsss.utils import InvalidInputError
 from mmwsss.utils.model_loading import load_model
+
+
+def walk_torch_dtype(name: str) -> torch.dtype:
+    """``torch.float64`` or ``torch.float32`` for a refiner's
+    ``walk_dtype``."""
+    if name not in ('float64', 'float32'):
+        raise ValueError(
+            f'walk_dtype must be float64 or float32, got {name!r}')
+    return getattr(torch, name)
 
 
 class NetworkWalkRefiner:

@@ -7,7 +7,7 @@ import torch
 from mmwsss.ops import dense_crf
 from mmwsss.registry import TASK_UTILS
 from ..utils import check_inputs
-from .network_walk_refiner import NetworkWalkRefiner
+from .network_walk_refiner import NetworkWalkRefiner, walk_torch_dtype
 from .psa_walk import psa_walk
 
 CRF_DEFAULTS = dict(n_iter=1, image='padded', channels='all')
@@ -79,10 +79,7 @@ class PSARandomWalkRefiner(NetworkWalkRefiner):
                 raise ValueError(
                     "crf.channels='all' needs num_classes (e.g. 20 on VOC)")
         self.num_classes = num_classes
-        if walk_dtype not in ('float64', 'float32'):
-            raise ValueError(f'walk_dtype must be float64 or float32, got '
-                             f'{walk_dtype!r}')
-        self.walk_dtype = getattr(torch, walk_dtype)
+        self.walk_dtype = walk_torch_dtype(walk_dtype)
 
     def affinities(self, image: np.ndarray) -> dict:
         """``affinity`` (|D_r|, n_src) float32, ``radius`` and, for the
