@@ -1,15 +1,7 @@
 """Training labels of an affinity network, cut from the CAMs."""
 from mmengine.config import Config
 
-from mmwsss.fileio import npz_loads
 from mmwsss.registry import STAGES
-from .base_stage import StageContext
-from .output_files import damaged_files, file_records, png_loads
-from .pseudo_labels import (
-    evaluate_pseudo_labels,
-    make_pseudo_labels,
-    output_suffix,
-)
 from .refine_stage import RefineStage
 
 
@@ -50,36 +42,7 @@ class AffinityLabelStage(RefineStage):
             cams=cams,
             nproc=nproc)
 
-    @property
-    def suffix(self) -> str:
-        return output_suffix(self.refiner)
-
-    def run(self, ctx: StageContext) -> dict:
-        out_dir = ctx.path('labels')
-        data_list = self.data_list(ctx.cfg)
-        summary = make_pseudo_labels(
-            data_list,
-            ctx.output(self.cams, 'cams'),
-            out_dir,
-            self.refiner,
-            nproc=self.nproc)
-        metrics = {}
-        if self.suffix == '.png':
-            metrics = evaluate_pseudo_labels(
-                out_dir, data_list,
-                self.datasets(ctx.cfg)[0].metainfo['classes'], self.metric)
-        return dict(
-            count=summary['num_images'],
-            metrics=metrics,
-            outputs=dict(labels=ctx.relative(out_dir)),
-            files=file_records(out_dir,
-                               self.file_names(ctx.cfg, self.suffix)))
-
-    def verify(self, ctx: StageContext, record: dict) -> list:
-        loads = png_loads if self.suffix == '.png' else npz_loads
-        return damaged_files(ctx.path('labels'),
-                             self.file_names(ctx.cfg, self.suffix),
-                             record.get('files'), loads)
+    OUT_DIR = 'labels'
 
     def settings(self, cfg: Config) -> dict:
         settings = super().settings(cfg)

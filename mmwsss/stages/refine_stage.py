@@ -1,11 +1,16 @@
 """Stages 3-4: refine CAMs into pseudo labels and score them."""
 from mmengine.config import Config
 
+from mmwsss.fileio import npz_loads
 from mmwsss.registry import STAGES, TASK_UTILS
 from mmwsss.utils import InvalidInputError
 from .base_stage import StageContext
 from .output_files import damaged_files, file_records, png_loads
-from .pseudo_labels import evaluate_pseudo_labels, make_pseudo_labels
+from .pseudo_labels import (
+    evaluate_pseudo_labels,
+    make_pseudo_labels,
+    output_suffix,
+)
 from .registry_check import check_type
 from .split_stage import SplitStage
 
@@ -87,8 +92,16 @@ class RefineStage(SplitStage):
                    dict(dict(type='PseudoLabelMetric'), **self.metric),
                    f'stages.{self.name}.metric')
 
+    #: the output folder inside the stage folder
+    OUT_DIR = 'pseudo'
+
+    @property
+    def suffix(self) -> str:
+        """``'.png'``, or the ``suffix`` the refiner class declares."""
+        return output_suffix(self.refiner)
+
     def run(self, ctx: StageContext) -> dict:
-        out_dir = ctx.path('pseudo')
+        out_dir = ctx.path(self.OUT_DIR)
         data_list = self.data_list(ctx.cfg)
         summary = make_pseudo_labels(
             data_list,
@@ -96,17 +109,20 @@ class RefineStage(SplitStage):
             out_dir,
             self.refiner_config(ctx),
             nproc=self.nproc)
-        metrics = evaluate_pseudo_labels(
-            out_dir, data_list,
-            self.datasets(ctx.cfg)[0].metainfo['classes'], self.metric)
-        names = self.file_names(ctx.cfg, '.png')
+        metrics = {}
+        if self.suffix == '.png':  # label maps: scored against the GT
+            metrics = evaluate_pseudo_labels(
+                out_dir, data_list,
+                self.datasets(ctx.cfg)[0].metainfo['classes'], self.metric)
         return dict(
             count=summary['num_images'],
             metrics=metrics,
             outputs=dict(labels=ctx.relative(out_dir)),
-            files=file_records(out_dir, names))
+            files=file_records(out_dir,
+                               self.file_names(ctx.cfg, self.suffix)))
 
     def verify(self, ctx: StageContext, record: dict) -> list:
-        names = self.file_names(ctx.cfg, '.png')
-        return damaged_files(
-            ctx.path('pseudo'), names, record.get('files'), png_loads)
+        loads = png_loads if self.suffix == '.png' else npz_loads
+        return damaged_files(ctx.path(self.OUT_DIR),
+                             self.file_names(ctx.cfg, self.suffix),
+                             record.get('files'), loads)
