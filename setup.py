@@ -41,6 +41,14 @@ setup(
     python_requires='>=3.10',
     license='Apache License 2.0',
     install_requires=parse_requirements('requirements/runtime.txt'),
-    extras_require={'tests': parse_requirements('requirements/tests.txt')},
+    extras_require={
+        'tests': parse_requirements('requirements/tests.txt'),
+        # pip install -e .[tensorboard]: TensorboardVisBackend logging
+        'tensorboard': [
+            r for r in parse_requirements('requirements/optional.txt')
+            if r.startswith('tensorboard')
+        ],
+        'optional': parse_requirements('requirements/optional.txt'),
+    },
     zip_safe=False,
 )

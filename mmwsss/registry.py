@@ -19,7 +19,8 @@ def _child(name: str, parent: Registry, *own: str) -> Registry:
 RUNNERS = _child('runner', _seg.RUNNERS)
 RUNNER_CONSTRUCTORS = _child('runner constructor', _seg.RUNNER_CONSTRUCTORS)
 LOOPS = _child('loop', _seg.LOOPS, 'mmwsss.engine')
-HOOKS = _child('hook', _seg.HOOKS, 'mmwsss.engine')
+HOOKS = _child('hook', _seg.HOOKS, 'mmwsss.engine',
+               'mmwsss.visualization')
 DATASETS = _child('dataset', _seg.DATASETS, 'mmwsss.datasets')
 DATA_SAMPLERS = _child('data sampler', _seg.DATA_SAMPLERS, 'mmwsss.datasets')
 TRANSFORMS = _child('transform', _seg.TRANSFORMS, 'mmwsss.datasets')

@@ -18,7 +18,7 @@ from helpers import ROOT
 CONFIGS = osp.join(ROOT, 'configs')
 HOWTO = 'see "Model zoo" in CONTRIBUTING.md'
 # configs/ folders that are not a method with a metafile: shared bases and
-# the stage-3 segmentation recipes trained on any method's pseudo labels
+# the stage-5 segmentation recipes trained on any method's pseudo labels
 NO_METAFILE = {'_base_', 'deeplab'}
 COLLECTION_KEYS = ('Name', 'Paper', 'README', 'Metadata')
 MODEL_KEYS = ('Name', 'In Collection', 'Config', 'Metadata')

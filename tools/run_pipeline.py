@@ -8,16 +8,26 @@ refine -> segment; BANA: train -> box_labels -> segment). Each writes
 interrupted ones resume, changed ones re-run with everything after them.
 ``--stages`` runs those stages and the ones they need. The report goes to
 ``<work-dir>/report.{json,md}`` and is printed at the end.
+
+Several processes: ``tools/dist_run_pipeline.sh CONFIG N [args]``
+(torchrun, ``--launcher pytorch``) or ``tools/slurm_run_pipeline.sh
+PARTITION JOB CONFIG [args]`` (srun, ``--launcher slurm``): training stages
+run DDP, per-image stages split their ids across the processes, and rank 0
+scores, writes the manifests and the report. The outputs of the per-image
+stages are the same for any number of processes.
 """
 import argparse
+import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
 
 from mmwsss.apis import PipelineRunner  # noqa: E402
+from mmwsss.apis.pipeline_runner import init_pipeline_launcher  # noqa: E402
 from mmwsss.engine import load_run_config  # noqa: E402
 from mmwsss.stages.report import render_markdown  # noqa: E402
 from mmwsss.utils import exit_on_user_error  # noqa: E402
@@ -37,16 +47,30 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override config settings, key=value')
-    return parser.parse_args(argv)
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help='job launcher: pytorch under torchrun (tools/'
+        'dist_run_pipeline.sh), slurm under srun (tools/'
+        'slurm_run_pipeline.sh)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.launcher != 'none' and 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
 
 
 def main(argv=None):
     args = parse_args(argv)
     with exit_on_user_error():
-        cfg = load_run_config(args.config, args.cfg_options, args.work_dir)
+        cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
+                              args.launcher)
+        init_pipeline_launcher(cfg)
         runner = PipelineRunner(cfg, cfg.work_dir, args.config)
         report = runner.run(args.stages)
-        print('\n' + render_markdown(report))
+        if is_main_process():
+            print('\n' + render_markdown(report))
         return report
 
 

@@ -1,4 +1,11 @@
-"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``."""
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [options]``.
+
+``--show-dir DIR`` writes one overlay per test image to ``DIR/<image
+stem>.png`` (segmentation configs: image | ground truth | prediction drawn
+by mmseg's ``SegLocalVisualizer``; CAM configs: image | a CAM per class |
+ground truth); ``--show`` shows them in a window, or, without a display,
+says so and writes them to ``--show-dir`` (default ``<work_dir>/show``).
+"""
 import argparse
 import os
 import os.path as osp
@@ -19,6 +26,7 @@ from mmwsss.utils import (
     exit_on_user_error,
     setup_cpu_distributed,
 )
+from mmwsss.visualization import display_available
 
 
 def parse_args():
@@ -34,6 +42,19 @@ def parse_args():
         action='store_true',
         help='test-time augmentation from the config\'s tta_model and '
         'tta_pipeline (segmentation configs)')
+    parser.add_argument(
+        '--show-dir',
+        help='write an overlay of every test prediction to this folder')
+    parser.add_argument(
+        '--show',
+        action='store_true',
+        help='show every prediction overlay in a window (without a display:'
+        ' written to --show-dir, default <work_dir>/show)')
+    parser.add_argument(
+        '--wait-time',
+        type=float,
+        default=2,
+        help='seconds each --show window stays (0: until a key)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -51,6 +72,27 @@ def parse_args():
     return args
 
 
+def add_overlay_hook(cfg: Config, args) -> None:
+    """Draw the predictions as mmseg's test tool does with its
+    visualization hook (``default_hooks.visualization``), for
+    segmentation and CAM configs alike."""
+    show, out_dir = args.show, args.show_dir
+    if show and not display_available():
+        out_dir = out_dir or osp.join(cfg.work_dir, 'show')
+        print(
+            '--show: no display here (DISPLAY unset or MPLBACKEND=Agg), so '
+            f'nothing can be shown; the overlays are written to {out_dir} '
+            'instead.',
+            file=sys.stderr)
+        show = False
+    hooks = cfg.setdefault('default_hooks', {})
+    hooks['visualization'] = dict(
+        type='PredictionOverlayHook',
+        out_dir=out_dir,
+        show=show,
+        wait_time=args.wait_time)
+
+
 def build_cfg(args) -> Config:
     """Config with the command-line overrides applied."""
     if not osp.isfile(args.checkpoint):
@@ -64,6 +106,8 @@ def build_cfg(args) -> Config:
     cfg.load_from = args.checkpoint
     if args.tta:
         use_tta(cfg)
+    if args.show or args.show_dir:
+        add_overlay_hook(cfg, args)
     if args.out is not None:
         evaluators = cfg.test_evaluator
         if isinstance(evaluators, dict):

@@ -4,6 +4,7 @@ import logging
 import os
 import os.path as osp
 import sys
+import warnings
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -35,7 +36,16 @@ def parse_args():
         action='store_true',
         help='resume from the latest checkpoint in the work dir')
     parser.add_argument(
-        '--amp', action='store_true', help='mixed precision (CUDA only)')
+        '--amp',
+        action='store_true',
+        help='mixed precision (AmpOptimWrapper, float16 autocast) on CUDA; '
+        'on a CPU it warns and trains in float32')
+    parser.add_argument(
+        '--sync-bn',
+        action='store_true',
+        help="synchronise BatchNorm over the processes (cfg.sync_bn='torch'"
+        '): 2 processes at half the batch train as 1 at the full batch; '
+        'CPU processes synchronise over gloo')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -58,12 +68,15 @@ def build_cfg(args) -> Config:
     """Config with the command-line overrides applied."""
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir,
                           args.launcher)
+    if args.sync_bn:
+        cfg.sync_bn = 'torch'
     if args.amp:
         import torch
         if not torch.cuda.is_available():
-            raise SystemExit('error: --amp needs a CUDA device; drop --amp '
-                             'to train in float32 on the CPU.')
-        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            warnings.warn('--amp: no CUDA device, so mixed precision is off '
+                          'and the run trains in float32.')
+        elif cfg.optim_wrapper.get('type',
+                                   'OptimWrapper') == 'AmpOptimWrapper':
             print_log('AMP is already enabled in the config.', 'current',
                       logging.WARNING)
         else:

@@ -4,6 +4,16 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )
+# scalars.json in <work_dir>/<timestamp>/vis_data (tools/analysis/
+# analyze_logs.py reads it). To log to TensorBoard as well (pip install -e
+# .[tensorboard]; then tensorboard --logdir work_dirs/<config stem>), set in
+# a config
+#   visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
+#                                   dict(type='TensorboardVisBackend')])
+# or on the command line of tools/train.py (or tools/test.py), backends
+# by type name (mmwsss turns them into dicts):
+#   --cfg-options \
+#     'visualizer.vis_backends=[LocalVisBackend,TensorboardVisBackend]'
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='Visualizer', vis_backends=vis_backends, name='visualizer')

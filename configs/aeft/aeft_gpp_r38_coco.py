@@ -64,3 +64,7 @@ stages = dict(
         dataset=train2014,
         nproc=8,
         refiner=dict(type='DenseCRFRefiner', bg_power=21.0)))
+# Effective batch: 8 = 1 GPU × 8 (as VOC) in the GPP phase; AEFTSwitchHook then
+# loads 32 = 1 GPU × 32 for the AEFT phase. The learning rate is the recipe's
+# at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=8)

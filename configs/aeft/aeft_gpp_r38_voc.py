@@ -37,3 +37,7 @@ train_cfg = dict(
     val_interval=1322,
     dynamic_intervals=[(23796, 330)])
 default_hooks = dict(checkpoint=dict(interval=330))
+# Effective batch: 8 = 1 GPU × 8 (official: one process with the whole batch)
+# in the GPP phase; AEFTSwitchHook then loads 32 = 1 GPU × 32 for the AEFT
+# phase. The learning rate is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -89,3 +89,6 @@ stages = dict(
         config='configs/deeplab/deeplabv2_r101_voc_pseudo.py',
         tta=True,
         crf_iters=10))
+# Effective batch: 8 = 1 GPU × 8 (official: one process with the whole batch).
+# The learning rate is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=8)

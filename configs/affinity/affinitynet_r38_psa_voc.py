@@ -77,3 +77,6 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(
     checkpoint=dict(interval=max_iters, max_keep_ckpts=1),
     logger=dict(interval=50))
+# Effective batch: 8 = 1 GPU × 8 (official: one process with the whole batch).
+# The learning rate is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -72,3 +72,6 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(
     checkpoint=dict(interval=max_iters, max_keep_ckpts=1),
     logger=dict(interval=20))
+# Effective batch: 8 = 1 GPU × 8 (the toy: one CPU process). The learning rate
+# is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=8)

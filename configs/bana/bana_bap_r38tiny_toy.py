@@ -121,3 +121,6 @@ stages = dict(
         config='configs/bana/bana_deeplabv2_r18_toy.py',
         tta=True,
         crf_iters=10))
+# Effective batch: 32 = 1 GPU × 32 (the toy: one CPU process). The learning
+# rate is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=32)

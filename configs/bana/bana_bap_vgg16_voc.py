@@ -100,3 +100,6 @@ stages = dict(
         config='configs/bana/bana_deeplabv1_vgg16_voc.py',
         tta=True,
         crf_iters=10))
+# Effective batch: 20 = 1 GPU × 20 (official: one process with the whole
+# batch). The learning rate is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=20)

@@ -155,3 +155,6 @@ param_scheduler = [
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=2000)
 randomness = dict(seed=13)
+# Effective batch: 20 = 1 GPU × 20 (official: one GPU). The learning rate is
+# the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=20)

@@ -119,3 +119,6 @@ tta_model = dict(
 # 0.9, wd 5e-4, backbone x1 and head (ASPP + classifier) x10: the schedule
 # base, poly_sgd_20k.py.
 randomness = dict(seed=13)
+# Effective batch: 10 = 1 GPU × 10 (DeepLab-V2's batch in one process). The
+# learning rate is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=10)

@@ -10,3 +10,6 @@ _base_ = [
 randomness = dict(seed=5137)
 default_hooks = dict(
     checkpoint=dict(interval=5000, max_keep_ckpts=3))
+# Effective batch: 8 = 1 GPU × 8 (official: one process with the whole batch).
+# The learning rate is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -16,3 +16,6 @@ crop_size = (321, 321)
 model = dict(data_preprocessor=dict(size=crop_size))
 train_dataloader = dict(
     dataset=dict(data_prefix=dict(seg_map_path=pseudo_label_dir)))
+# Effective batch: 10 = 1 GPU × 10 (DeepLab-V2's batch in one process). The
+# learning rate is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=10)

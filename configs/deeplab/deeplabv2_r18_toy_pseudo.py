@@ -56,3 +56,6 @@ test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     logger=dict(interval=100),
     checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+# Effective batch: 8 = 1 GPU × 8 (the toy: one CPU process). The learning rate
+# is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=8)

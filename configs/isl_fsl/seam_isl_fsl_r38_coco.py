@@ -122,3 +122,6 @@ stages = dict(
         dataset=train2014,
         nproc=8,
         refiner=dict(type='DenseCRFRefiner', bg_power=1.0)))
+# Effective batch: 8 = 1 GPU × 8 (as VOC, one process with the whole batch).
+# The learning rate is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -12,12 +12,22 @@ outputs set aside until the new run has finished. A lock keeps a second
 run off the same work dir. ``report.json`` / ``report.md`` in the work dir
 hold every stage's status, count, time and metrics, and the ids of the
 images its datasets dropped (``on_bad_sample='skip'``).
+
+Under W processes (torchrun or Slurm, the process group initialised
+before) every rank runs the same runner: rank 0 alone fingerprints the
+data, verifies and prepares each stage's folder, holds the work-dir lock
+(the other ranks take none) and writes the manifests and the report; the
+other ranks receive its decisions (a user error on rank 0 stops every
+rank) and wait for its manifest before the next stage. Only rank 0 logs
+the stages' messages. See :mod:`mmwsss.stages.base_stage` for how a stage
+uses the ranks.
 """
 import copy
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
+from mmengine.dist import all_gather_object, is_main_process
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 
@@ -26,13 +36,29 @@ from mmwsss.stages.base_stage import BaseStage, StageContext
 from mmwsss.stages.data_fingerprint import FileHashCache, datasets_fingerprint
 from mmwsss.stages.registry_check import check_type
 from mmwsss.stages.report import render_markdown
+from mmwsss.stages.report_figures import write_report_figures
 from mmwsss.stages.stage_manifest import StageManifest, stable_hash
 from mmwsss.stages.work_dir_lock import WorkDirLock
 from mmwsss.utils import InvalidInputError
 from mmwsss.utils.atomic_io import atomic_write, atomic_write_json
 from mmwsss.utils.collect_env import package_versions
+from mmwsss.utils.dist_env import init_distributed, main_result
 
 EXAMPLE = 'configs/baseline/gap_r38tiny_toy.py'
+#: seconds a rank waits for the others before giving up (the other ranks
+#: wait while rank 0 scores a whole split); ``env_cfg.dist_cfg.timeout``
+#: of the config replaces it
+WAIT_TIMEOUT_S = 4 * 3600
+
+
+def init_pipeline_launcher(cfg: Config) -> None:
+    """Initialise the process group of ``cfg.launcher`` (``'none'``,
+    ``'pytorch'``, ``'slurm'``) once, before the runner is built: NCCL
+    with CUDA, else gloo; timeout ``WAIT_TIMEOUT_S`` unless the config's
+    ``env_cfg.dist_cfg`` sets one."""
+    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg') or {})
+    dist_cfg.setdefault('timeout', WAIT_TIMEOUT_S)
+    init_distributed(cfg.get('launcher', 'none'), dist_cfg)
 
 
 def _plain(metrics: dict) -> dict:
@@ -147,9 +173,16 @@ class PipelineRunner:
         visit = self.closure(names)
         for name in visit:  # validate everything before anything runs
             self.stages[name].check(self.cfg)
-        with WorkDirLock(self.work_dir):
+        lock = WorkDirLock(self.work_dir)
+        main_result(lock.acquire)  # rank 0's lock; its error stops all
+        try:
             for name in visit:
                 self._visit(name, run_upstream or name in names)
+            write_report_figures(self.cfg, self.work_dir, self.stages,
+                                 self.report())
+        finally:
+            if is_main_process():
+                lock.release()
         return self.report()
 
     def _visit(self, name: str, may_run: bool) -> dict:
@@ -162,7 +195,7 @@ class PipelineRunner:
                     f' ({getattr(dataset, "ann_file", "") or "no id list"}).'
                     ' Fix the split list or the stage\'s `split` / '
                     '`dataset` settings.')
-        data = datasets_fingerprint(datasets, self._hashes)
+        data = main_result(datasets_fingerprint, datasets, self._hashes)
         input_hash = stable_hash(
             [self.fingerprints[need] for need in stage.needs()] + [data])
         manifest = StageManifest(f'{self.work_dir}/{name}', name,
@@ -171,27 +204,66 @@ class PipelineRunner:
         upstream = {need: self.results[need] for need in stage.needs()}
         ctx = StageContext(self.cfg, self.work_dir, name, upstream,
                            config_path=self.config_path)
-        status = manifest.status()
-        if status == 'done':
-            record = manifest.load()
-            damaged = stage.verify(ctx, record)
-            if not damaged:
-                print_log(f'[{name}] unchanged and finished: skipped',
-                          'current')
-                return self._keep(name, dict(record, status='skipped'))
-            status = 'repair'
-            print_log(
-                f'[{name}] {len(damaged)} output(s) missing or corrupt '
-                f'(e.g. {damaged[0]}): redoing them', 'current')
-        if not may_run:
-            raise InvalidInputError(
-                f'Stage "{name}" is not finished in {self.work_dir} (status: '
-                f'{status}); run it first: python tools/run_stage.py '
-                f'{self.config_path or "CONFIG"} {name}')
-        if status != 'repair':
-            status = manifest.begin()
-        if status == 'done':  # an outdated run matched again: restored
-            return self._visit(name, may_run)
+        status, record = main_result(self._prepare, stage, ctx, manifest,
+                                     may_run)
+        if status == 'skip':
+            return self._keep(name, dict(record, status='skipped'))
+        start = time.perf_counter()
+        try:
+            if stage.distributed:
+                outcome = stage.run(ctx)
+            else:  # rank 0 alone; the others wait for its outcome
+                outcome = main_result(stage.run, ctx)
+        except BaseException:
+            if (is_main_process() and status == 'stale'
+                    and manifest.restore_outdated()):
+                print_log(
+                    f'[{name}] stopped early: the previous outputs were put '
+                    'back', 'current')
+            raise
+        # images a dataset dropped (on_bad_sample='skip'), on every rank
+        dropped = sorted({
+            img_id
+            for ids in all_gather_object(
+                [i for d in datasets for i in getattr(d, 'skipped_ids', None)
+                 or ()])
+            for img_id in ids
+        })
+        record = main_result(self._finish, manifest, outcome, dropped,
+                             status, start)
+        return self._keep(name, record)
+
+    def _prepare(self, stage: BaseStage, ctx: StageContext,
+                 manifest: StageManifest,
+                 may_run: bool) -> Tuple[str, Optional[dict]]:
+        """On rank 0: ``('skip', record)`` for a finished stage whose
+        outputs verify, else the status to run with, the folder prepared
+        (damaged outputs removed, outdated ones set aside)."""
+        name = ctx.name
+        while True:
+            status = manifest.status()
+            if status == 'done':
+                record = manifest.load()
+                damaged = stage.verify(ctx, record)
+                if not damaged:
+                    print_log(f'[{name}] unchanged and finished: skipped',
+                              'current')
+                    return 'skip', record
+                status = 'repair'
+                print_log(
+                    f'[{name}] {len(damaged)} output(s) missing or corrupt '
+                    f'(e.g. {damaged[0]}): redoing them', 'current')
+            if not may_run:
+                raise InvalidInputError(
+                    f'Stage "{name}" is not finished in {self.work_dir} '
+                    f'(status: {status}); run it first: python '
+                    f'tools/run_stage.py {self.config_path or "CONFIG"} '
+                    f'{name}')
+            if status != 'repair':
+                status = manifest.begin()
+                if status == 'done':  # an outdated run matched again:
+                    continue  # restored; verify it
+            break
         print_log(
             f'[{name}] ' + dict(
                 new='running',
@@ -200,33 +272,26 @@ class PipelineRunner:
                 stale='settings or inputs changed: re-running (old outputs '
                 f'kept in {manifest.outdated_dir} until this run '
                 'finishes)')[status], 'current')
-        start = time.perf_counter()
-        try:
-            outcome = stage.run(ctx)
-        except BaseException:
-            if status == 'stale' and manifest.restore_outdated():
-                print_log(
-                    f'[{name}] stopped early: the previous outputs were put '
-                    'back', 'current')
-            raise
+        return status, None
+
+    @staticmethod
+    def _finish(manifest: StageManifest, outcome: dict, dropped: list,
+                status: str, start: float) -> dict:
+        """On rank 0: the stage's manifest marked done with its record."""
         outcome = copy.copy(outcome)
         outcome['metrics'] = _plain(outcome.get('metrics', {}))
-        # images a dataset dropped (on_bad_sample='skip'), for the report
-        outcome.setdefault('skipped', sorted({
-            img_id
-            for dataset in datasets
-            for img_id in getattr(dataset, 'skipped_ids', None) or ()
-        }))
+        outcome.setdefault('skipped', dropped)
         record = manifest.finish(
             wall_time_s=time.perf_counter() - start, **outcome)
         manifest.discard_outdated()
         record['status'] = dict(partial='resumed', repair='repaired').get(
             status, 'ran')
-        return self._keep(name, record)
+        return record
 
     def _keep(self, name: str, record: dict) -> dict:
         self.results[name] = record
-        self.write_report()
+        if is_main_process():
+            self.write_report()
         return record
 
     def report(self) -> dict:

@@ -2,7 +2,7 @@
 import json
 import os.path as osp
 from collections import defaultdict
-from typing import Dict, List, Optional
+from typing import List, Optional, Tuple
 
 from mmpretrain.datasets import MultiLabelDataset
 
@@ -37,10 +37,28 @@ COCO_CLASSES = ('person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus',
                 'keyboard', 'cell phone', 'microwave', 'oven', 'toaster',
                 'sink', 'refrigerator', 'book', 'clock', 'vase', 'scissors',
                 'teddy bear', 'hair drier', 'toothbrush')
-COCO_CAT_TO_LABEL: Dict[int, int] = {
-    cat_id: label
-    for label, cat_id in enumerate(COCO_CAT_IDS)
-}
+
+
+def coco_categories(coco: dict) -> Tuple[Tuple[int, ...], Tuple[str, ...]]:
+    """Category ids and names of an instances json in label order.
+
+    Label ``i`` is the ``i``-th category in ascending id order, whatever
+    order the json lists them in; for COCO 2014 these are
+    :data:`COCO_CAT_IDS` and :data:`COCO_CLASSES`. A json without a
+    ``categories`` list gets those 80.
+
+    Args:
+        coco (dict): a loaded instances json.
+
+    Returns:
+        tuple: (category ids, names), both in label order.
+    """
+    categories = coco.get('categories')
+    if not categories:
+        return COCO_CAT_IDS, COCO_CLASSES
+    ordered = sorted(categories, key=lambda c: c['id'])
+    return (tuple(c['id'] for c in ordered),
+            tuple(c['name'] for c in ordered))
 
 
 def load_coco_instances(path: str) -> dict:
@@ -65,12 +83,22 @@ def load_coco_instances(path: str) -> dict:
         raise InvalidInputError(
             f'COCO instances json {path} lacks {sorted(missing)}; it is not '
             'an instances_*.json file. ' + fileio.COCO_HINT)
+    categories = coco.get('categories') or []
+    if any(not {'id', 'name'} <= set(c) for c in categories) or len(
+            {c['id'] for c in categories}) < len(categories):
+        raise InvalidInputError(
+            f'COCO instances json {path}: every entry of "categories" needs '
+            'an "id" and a "name", and the ids must differ.')
+    cat_ids = set(coco_categories(coco)[0])
     for ann in coco['annotations']:
-        if ann.get('category_id') not in COCO_CAT_TO_LABEL:
+        if ann.get('category_id') not in cat_ids:
+            known = (f'one of the {len(cat_ids)} ids of its "categories"'
+                     if categories else
+                     'one of the 80 COCO ids (COCO_CAT_IDS in '
+                     'mmwsss.datasets.coco_cls_dataset)')
             raise InvalidInputError(
                 f'COCO instances json {path}: annotation {ann.get("id")} has '
-                f'category_id {ann.get("category_id")!r}, not one of the 80 '
-                'COCO ids (COCO_CAT_IDS in mmwsss.datasets.coco_cls_dataset).')
+                f'category_id {ann.get("category_id")!r}, not {known}.')
     return coco
 
 
@@ -78,10 +106,15 @@ def load_coco_instances(path: str) -> dict:
 class COCOClsDataset(MultiLabelDataset):
     """MS-COCO 2014 images with image-level labels.
 
-    The 80 category ids (1..90 with gaps) map to contiguous labels 0..79 in
-    ascending id order: label ``i`` is ``COCO_CAT_IDS[i]`` named
+    The category ids map to contiguous labels in ascending id order
+    (:func:`coco_categories`): for COCO the 80 ids (1..90 with gaps) give
+    labels 0..79, label ``i`` being ``COCO_CAT_IDS[i]`` named
     ``COCO_CLASSES[i]`` (person = 0, ..., toothbrush = 79); mmseg index =
-    label + 1 in the masks of ``tools/dataset_converters/coco.py``.
+    label + 1 in the masks of ``tools/dataset_converters/coco.py``, which
+    maps the same way. Data in the COCO format with other categories (the
+    toy COCO of ``tools/misc/make_toy_coco.py``) sets
+    ``metainfo=dict(classes=...)`` to their names in ascending id order; a
+    json whose names differ from the classes is refused.
 
     ``ann_file`` is either an instances json (labels = categories of the
     image's annotations, ``img_path`` from its ``file_name``) or the
@@ -144,7 +177,7 @@ class COCOClsDataset(MultiLabelDataset):
     def load_data_list(self) -> List[dict]:
         """Collect the labels of every image from ``ann_file``."""
         if self.ann_file.endswith('.txt'):
-            table = fileio.read_cls_labels(self.ann_file, len(COCO_CLASSES),
+            table = fileio.read_cls_labels(self.ann_file, self.num_classes,
                                            fileio.COCO_HINT)
             data_list = [
                 dict(
@@ -163,18 +196,31 @@ class COCOClsDataset(MultiLabelDataset):
                                                self.ann_file)
         if self.on_bad_sample == 'skip':
             data_list, self.skipped_ids = drop_bad_samples(
-                data_list, len(COCO_CLASSES), self.ann_file)
+                data_list, self.num_classes, self.ann_file)
         elif self.verify_images:
-            verify_images(data_list, len(COCO_CLASSES))
+            verify_images(data_list, self.num_classes)
         return data_list
+
+    @property
+    def num_classes(self) -> int:
+        """Number of foreground classes (``metainfo['classes']``)."""
+        return len(self.metainfo['classes'])
 
     def _from_json(self) -> List[dict]:
         coco = load_coco_instances(self.ann_file)
+        cat_ids, names = coco_categories(coco)
+        if names != tuple(self.metainfo['classes']):
+            raise InvalidInputError(
+                f'COCO instances json {self.ann_file} names its categories '
+                f'(ascending id order) {list(names)}, but the dataset\'s '
+                f'classes are {list(self.metainfo["classes"])}. Set '
+                'metainfo=dict(classes=...) to the json\'s names in that '
+                'order.')
+        cat_to_label = {cat_id: i for i, cat_id in enumerate(cat_ids)}
         labels = defaultdict(set)
         for ann in coco['annotations']:
             if not (self.skip_crowd and ann.get('iscrowd', 0)):
-                labels[ann['image_id']].add(
-                    COCO_CAT_TO_LABEL[ann['category_id']])
+                labels[ann['image_id']].add(cat_to_label[ann['category_id']])
         return [
             dict(
                 img_path=osp.join(self.img_prefix, img['file_name']),

@@ -19,20 +19,15 @@ Layout written by :func:`make_toy_voc` (ids ``toy_000000``, ...; the first
 
 Use the datasets with ``metainfo=dict(classes=TOY_CLASSES)``.
 """
-import io
-import json
-import os
 import os.path as osp
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
-from PIL import Image
 
 from mmwsss import fileio
-from mmwsss.utils import InvalidInputError
-from mmwsss.utils.atomic_io import atomic_write
+from .toy_output import ToyOutput
 
 TOY_CLASSES = ('disc', 'square', 'triangle', 'cross', 'ring', 'star')
 TOY_VERSION = 1  # bump when the rendering changes, so caches regenerate
@@ -125,33 +120,34 @@ def _boundary(label: np.ndarray) -> np.ndarray:
             | (pad[:-2, 1:-1] != label) | (pad[2:, 1:-1] != label))
 
 
-def render_toy_sample(
+def render_toy_instances(
         rng: np.random.Generator,
         size: int = 96,
-        boundary: bool = True) -> Tuple[np.ndarray, np.ndarray, List[dict]]:
-    """Render one toy image with its label map and objects.
+        num_objects: Optional[int] = None
+) -> Tuple[np.ndarray, np.ndarray, List[int]]:
+    """Render one toy image and which object owns each pixel.
 
     Objects are drawn bottom to top (the top one wins where they overlap);
     a new object is placed only where it leaves every earlier object at
-    least half visible, and every image has at least one object.
+    least half visible (20 tries), so the first object is always placed.
 
     Args:
         rng (np.random.Generator): the random source.
         size (int): image side in pixels. Default: 96.
-        boundary (bool): set a thin ring (255) on label edges, like VOC's
-            void boundary. Default: True.
+        num_objects (int, optional): objects to place; 0 draws only the
+            background. Default: 1, 2 or 3 at random (1.85 on average).
 
     Returns:
-        tuple: image uint8 (size, size, 3); label map uint8 (size, size)
-        (0 bg, label + 1, 255 ring); objects, bottom first, each a dict with
-        ``label`` (0-based), ``bbox`` (1-based inclusive x1, y1, x2, y2 of
-        the visible mask) and ``truncated`` (touches the image border).
+        tuple: image uint8 (size, size, 3); owner map int64 (size, size),
+        -1 for background and ``k`` where the ``k``-th object (bottom
+        first) is visible; the 0-based labels of the objects.
     """
     yy, xx = np.mgrid[0:size, 0:size] + 0.5
     img = _background(rng, xx, yy)
     owner = np.full((size, size), -1)
     labels, areas = [], []
-    num = rng.choice(3, p=_NUM_OBJECTS_P) + 1
+    num = (rng.choice(3, p=_NUM_OBJECTS_P) + 1
+           if num_objects is None else num_objects)
     for _ in range(20):
         if len(labels) == num:
             break
@@ -181,6 +177,29 @@ def render_toy_sample(
         labels.append(label)
         areas.append(np.count_nonzero(mask))
     img += rng.normal(0, 2.0, img.shape)
+    return np.clip(img, 0, 255).round().astype(np.uint8), owner, labels
+
+
+def render_toy_sample(
+        rng: np.random.Generator,
+        size: int = 96,
+        boundary: bool = True) -> Tuple[np.ndarray, np.ndarray, List[dict]]:
+    """Render one toy image with its label map and objects
+    (:func:`render_toy_instances`; every image has 1-3 objects).
+
+    Args:
+        rng (np.random.Generator): the random source.
+        size (int): image side in pixels. Default: 96.
+        boundary (bool): set a thin ring (255) on label edges, like VOC's
+            void boundary. Default: True.
+
+    Returns:
+        tuple: image uint8 (size, size, 3); label map uint8 (size, size)
+        (0 bg, label + 1, 255 ring); objects, bottom first, each a dict with
+        ``label`` (0-based), ``bbox`` (1-based inclusive x1, y1, x2, y2 of
+        the visible mask) and ``truncated`` (touches the image border).
+    """
+    img, owner, labels = render_toy_instances(rng, size)
     seg = np.where(owner >= 0, np.take(np.array(labels) + 1, owner), 0)
     objects = []
     for k, label in enumerate(labels):
@@ -195,8 +214,7 @@ def render_toy_sample(
                                or ys.max() == size - 1)))
     if boundary:
         seg[_boundary(seg)] = fileio.IGNORE_INDEX
-    return (np.clip(img, 0, 255).round().astype(np.uint8),
-            seg.astype(np.uint8), objects)
+    return img, seg.astype(np.uint8), objects
 
 
 def _xml(img_id: str, size: int, objects: List[dict]) -> str:
@@ -218,25 +236,6 @@ def _xml(img_id: str, size: int, objects: List[dict]) -> str:
             '\t\t</bndbox>\n\t</object>\n')
     parts.append('</annotation>\n')
     return ''.join(parts)
-
-
-def _jpeg(img: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format='JPEG', quality=90)
-    return buf.getvalue()
-
-
-def _write_once(path: str, data: bytes, resume: bool) -> None:
-    if not (resume and osp.isfile(path)):
-        atomic_write(path, data)
-
-
-def _read_manifest(path: str) -> dict:
-    try:
-        with open(path, encoding='utf-8') as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return {}
 
 
 def make_toy_voc(out_dir: str,
@@ -281,25 +280,13 @@ def make_toy_voc(out_dir: str,
         num_val=num_val,
         size=size,
         boundary=boundary)
-    manifest_path = osp.join(out_dir, 'toyvoc.json')
-    manifest = _read_manifest(manifest_path)
-    same = manifest.get('args') == args
-    if same and manifest.get('complete') and not overwrite:
+    out = ToyOutput(out_dir, 'toyvoc.json', args, overwrite)
+    if out.up_to_date:
         print_log(
             f'Toy VOC in {out_dir} is complete and up to date.',
             logger='current')
         return out_dir
-    if (osp.isdir(out_dir) and os.listdir(out_dir) and not same
-            and not overwrite):
-        raise InvalidInputError(
-            f'{out_dir} is not empty and was not generated with these '
-            f'arguments ({manifest_path}: {manifest.get("args")}, asked: '
-            f'{args}). Pass --overwrite (overwrite=True) or choose another '
-            'output folder.')
-    resume = same and not overwrite
-    os.makedirs(out_dir, exist_ok=True)
-    atomic_write(manifest_path,
-                        json.dumps(dict(args=args, complete=False)).encode())
+    out.begin()
     ids = [f'toy_{i:06d}' for i in range(num_train + num_val)]
     cls_labels = {}
     bar = ProgressBar(len(ids)) if progress else None
@@ -307,29 +294,28 @@ def make_toy_voc(out_dir: str,
         img, seg, objects = render_toy_sample(
             np.random.default_rng([seed, i]), size, boundary)
         cls_labels[img_id] = {obj['label'] for obj in objects}
-        _write_once(
-            osp.join(out_dir, 'JPEGImages', f'{img_id}.jpg'), _jpeg(img),
-            resume)
-        _write_once(
-            osp.join(out_dir, 'SegmentationClass', f'{img_id}.png'),
-            fileio.encode_label_png(seg), resume)
-        _write_once(
-            osp.join(out_dir, 'Annotations', f'{img_id}.xml'),
-            _xml(img_id, size, objects).encode(), resume)
+        out.write_jpeg(osp.join('JPEGImages', f'{img_id}.jpg'), img)
+        out.write(
+            osp.join('SegmentationClass', f'{img_id}.png'),
+            fileio.encode_label_png(seg))
+        out.write(
+            osp.join('Annotations', f'{img_id}.xml'),
+            _xml(img_id, size, objects).encode())
         if bar is not None:
             bar.update()
-    split_dir = osp.join(out_dir, 'ImageSets', 'Segmentation')
+    split_dir = osp.join('ImageSets', 'Segmentation')
     for split, split_ids in (('train', ids[:num_train]), ('val',
                                                           ids[num_train:])):
-        atomic_write(
+        out.write(
             osp.join(split_dir, f'{split}.txt'),
-            ''.join(f'{i}\n' for i in split_ids).encode())
-    atomic_write(
-        osp.join(out_dir, 'cls_labels.txt'),
-        fileio.format_cls_labels(cls_labels).encode())
-    atomic_write(
-        osp.join(out_dir, 'classes.txt'),
-        ''.join(f'{c}\n' for c in TOY_CLASSES).encode())
-    atomic_write(manifest_path,
-                        json.dumps(dict(args=args, complete=True)).encode())
+            ''.join(f'{i}\n' for i in split_ids).encode(),
+            keep=False)
+    out.write(
+        'cls_labels.txt',
+        fileio.format_cls_labels(cls_labels).encode(),
+        keep=False)
+    out.write(
+        'classes.txt', ''.join(f'{c}\n' for c in TOY_CLASSES).encode(),
+        keep=False)
+    out.finish()
     return out_dir

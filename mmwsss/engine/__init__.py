@@ -1,4 +1,5 @@
 from .hooks import *  # noqa: F401,F403
+from .optimizers import *  # noqa: F401,F403
 from .run_config import (
                          build_runner,
                          check_data_root,

@@ -12,6 +12,7 @@ from mmwsss.fileio import COCO_HINT, VOC_HINT
 from mmwsss.registry import RUNNERS
 from mmwsss.utils import InvalidInputError, MissingInputError
 from .checkpoints import make_checkpoints_atomic
+from .vis_backends import prepare_vis_backends
 
 _RUN_IDS = itertools.count()
 
@@ -186,8 +187,11 @@ def build_runner(cfg: Config):
       :func:`mmwsss.engine.checkpoints.make_checkpoints_atomic`);
     - images and label maps load with clear errors
       (:func:`use_checked_loaders`);
-    - the run gets a visualizer of its own.
+    - the run gets a visualizer of its own; backends may be given as type
+      names, and TensorBoard without its package stops with the fix
+      (:func:`mmwsss.engine.vis_backends.prepare_vis_backends`).
     """
+    prepare_vis_backends(cfg)
     if cfg.get('visualizer') is not None:
         # mmengine keeps visualizers by name in a process-wide table: runs
         # sharing the configs' name 'visualizer' would log into the first

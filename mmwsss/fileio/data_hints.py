@@ -16,4 +16,7 @@ COCO_HINT = (
     'annotations_trainval2014.zip from http://images.cocodataset.org), '
     'extract them into data/coco and run '
     '`python tools/dataset_converters/coco.py data/coco` (writes '
-    'cls_labels_<split>.txt and SegmentationClass/<split>2014/).')
+    'cls_labels_<split>.txt, ImageSets/<split>2014.txt and '
+    'SegmentationClass/<split>2014/). For the toy COCO run '
+    '`python tools/misc/make_toy_coco.py --out data/toycoco` and the same '
+    'converter on data/toycoco.')

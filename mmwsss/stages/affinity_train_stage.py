@@ -63,10 +63,13 @@ class AffinityTrainStage(ConfigTrainStage):
                 checkpoint=ctx.output(self.init_from, 'checkpoint'),
                 prefix='backbone.')
         runner, checkpoint = self.train(ctx, cfg)
+        if not ctx.is_main:
+            return {}
         config_path = osp.join(ctx.stage_dir, 'affinity_config.py')
         cfg.dump(config_path)
         return dict(
-            count=runner.iter * cfg.train_dataloader.batch_size,
+            count=runner.iter * cfg.train_dataloader.batch_size *
+            ctx.world_size,
             metrics={},
             outputs=dict(
                 checkpoint=ctx.relative(checkpoint),

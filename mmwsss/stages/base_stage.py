@@ -20,11 +20,22 @@ fingerprinted (:meth:`BaseStage.settings`), which datasets it reads
 (:class:`mmwsss.apis.PipelineRunner`) orders the stages by their needs,
 skips a finished stage whose fingerprint is unchanged and whose outputs
 verify (:meth:`BaseStage.verify`), and knows no stage by name.
+
+Under W processes (``tools/run_pipeline.py --launcher pytorch|slurm``)
+rank 0 alone fingerprints, verifies, writes the manifests and the report,
+and every rank receives its decisions. A stage whose class sets
+:attr:`BaseStage.distributed` runs :meth:`BaseStage.run` on every rank: a
+training stage runs its mmengine Runner as DDP; a per-image stage writes
+the files of its share of the ids (:meth:`StageContext.shard`), waits for
+the others (:meth:`StageContext.barrier`) and scores all files on rank 0.
+Only rank 0's returned record is kept. Any other stage runs on rank 0
+alone while the other ranks wait.
 """
 import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
+from mmengine.dist import all_gather_object, barrier, get_dist_info
 
 
 class StageContext:
@@ -37,6 +48,10 @@ class StageContext:
         upstream (dict): records of the stages named in ``needs``; their
             ``outputs`` are paths relative to ``work_dir``.
         config_path (str): the config file, for messages.
+
+    Attributes:
+        rank (int): this process (0 without a launcher).
+        world_size (int): the number of processes.
     """
 
     def __init__(self,
@@ -50,6 +65,26 @@ class StageContext:
         self.name = name
         self.upstream = upstream or {}
         self.config_path = config_path
+        self.rank, self.world_size = get_dist_info()
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this is rank 0 (which scores, and whose record counts)."""
+        return self.rank == 0
+
+    def shard(self, items: Sequence) -> list:
+        """This rank's share: ``items[rank::world_size]``."""
+        return list(items[self.rank::self.world_size])
+
+    @staticmethod
+    def barrier() -> None:
+        """Wait until every rank got here (one process: return)."""
+        barrier()
+
+    @staticmethod
+    def gather(obj) -> list:
+        """``obj`` of every rank, in rank order (waits for all ranks)."""
+        return all_gather_object(obj)
 
     @property
     def stage_dir(self) -> str:
@@ -89,6 +124,10 @@ class BaseStage:
             section; also its folder name.
     """
 
+    #: run on every rank under a launcher (DDP training, or a share of the
+    #: ids each); False: rank 0 runs the stage while the others wait
+    distributed = False
+
     def __init__(self, name: str) -> None:
         self.name = name
 
@@ -117,7 +156,8 @@ class BaseStage:
 
         Returns:
             dict: ``count`` (items processed), ``metrics`` (dict) and
-            ``outputs`` (key -> path, relative to the work dir).
+            ``outputs`` (key -> path, relative to the work dir); on ranks
+            other than 0 anything (it is not used).
         """
         raise NotImplementedError
 

@@ -32,7 +32,13 @@ class BoxLabelStage(SplitStage):
         train (str): the upstream stage with the checkpoint.
         nproc (int): worker processes (does not change the labels).
         device (str): model device. Default: ``'cpu'``.
+
+    Under torchrun / Slurm rank r of W writes and scores the maps of the
+    ids ``r::W``; the metrics gather the scores on rank 0 (``seconds/*``:
+    means over every image written), which records the files.
     """
+
+    distributed = True
 
     def __init__(self,
                  name: str,
@@ -76,18 +82,28 @@ class BoxLabelStage(SplitStage):
             dataset=self.overrides,
             generator=self.generator,
             nproc=self.nproc,
-            device=self.device)
+            device=self.device,
+            progress=ctx.is_main,
+            rank=ctx.rank,
+            world_size=ctx.world_size)
         metrics = evaluate_box_pseudo_labels(
             out_dir, ret_dir, self.data_list(ctx.cfg),
             self.datasets(ctx.cfg)[0].metainfo['classes'], self.metric,
             self.generator.get('float32_round_trip', True))
+        # waits for every shard: (images written, mean seconds per step)
+        shares = ctx.gather((summary['written'], summary['seconds']))
+        if not ctx.is_main:
+            return summary
+        written = sum(n for n, _ in shares)
         metrics.update({
-            f'seconds/{step}': value
-            for step, value in summary['seconds'].items()
+            f'seconds/{step}':
+            sum(n * seconds[step] for n, seconds in shares) / written
+            if written else 0.0
+            for step in summary['seconds']
         })
         names = self.file_names(ctx.cfg, '.png')
         return dict(
-            count=summary['num_images'],
+            count=len(names),
             metrics=metrics,
             outputs=dict(
                 labels=ctx.relative(out_dir),

@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
+from mmengine.dist import get_dist_info
 from mmengine.utils import ProgressBar
 
 from mmwsss.fileio import (
@@ -113,8 +114,11 @@ def make_box_pseudo_labels(cfg: ConfigType,
                            generator: Optional[dict] = None,
                            nproc: int = 1,
                            device: str = 'cpu',
-                           progress: bool = True) -> dict:
-    """Write Y_crf and Y_ret of every image of a split (resumable).
+                           progress: bool = True,
+                           rank: int = 0,
+                           world_size: int = 1) -> dict:
+    """Write Y_crf and Y_ret of every image of a split, or of the ids
+    ``rank::world_size`` of it (resumable).
 
     Images whose Y_crf PNG exists are skipped; every file is written
     atomically. With ``nproc > 1`` the images are spread over worker
@@ -136,24 +140,27 @@ def make_box_pseudo_labels(cfg: ConfigType,
         device (str): model device. Default: ``'cpu'`` (workers with CUDA
             need the spawn start method; keep ``nproc=1`` on a GPU).
         progress (bool): show a progress bar. Default: True.
+        rank (int): this process's share of the ids. Default: 0.
+        world_size (int): the number of shares. Default: 1.
 
     Returns:
-        dict: ``num_images``, ``skipped``, ``written``, ``seconds`` (mean
-        seconds per image of each step over the images written), and
-        ``wall_s_per_image``.
+        dict: ``num_images`` (of this share), ``skipped``, ``written``,
+        ``seconds`` (mean seconds per image of each step over the images
+        written), and ``wall_s_per_image``.
     """
     if nproc < 1:
         raise ValueError(f'nproc must be >= 1, got {nproc}')
     require_checkpoint(checkpoint)
     cfg = load_config(cfg)
     data = build_inference_dataset(cfg, split, overrides=dataset)
-    ids = [image_id(data.get_data_info(i)) for i in range(len(data))]
+    mine = range(rank, len(data), world_size)
+    ids = [image_id(data.get_data_info(i)) for i in mine]
     for folder in (out_dir, ret_dir):
         os.makedirs(folder, exist_ok=True)
         remove_temporaries(folder, [f'{i}.png' for i in ids])
     todo = [(index, osp.join(out_dir, f'{img_id}.png'),
              osp.join(ret_dir, f'{img_id}.png'))
-            for index, img_id in enumerate(ids)
+            for index, img_id in zip(mine, ids)
             if not (png_loads(osp.join(out_dir, f'{img_id}.png'))
                     and png_loads(osp.join(ret_dir, f'{img_id}.png')))]
     bar = ProgressBar(len(todo)) if progress and todo else None
@@ -215,9 +222,12 @@ def evaluate_box_pseudo_labels(out_dir: str,
         metric = METRICS.build(
             dict(dict(type='PseudoLabelMetric', prefix=prefix),
                  **(metric_cfg or {})))
+        metric.collect_dir = osp.join(out_dir, '.collect')
         metric.dataset_meta = dict(classes=['background', *classes])
         metrics[prefix] = metric
-    for info in data_list:
+    # several processes: each scores its share, the metrics gather in order
+    rank, world_size = get_dist_info()
+    for info in data_list[rank::world_size]:
         samples = {key: dict(img_path=info['img_path']) for key in metrics}
         if info.get('seg_map_path'):
             name = f'{image_id(info)}.png'

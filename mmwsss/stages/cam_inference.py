@@ -1,12 +1,15 @@
 """Stage 2: CAMs of a dataset split, written as ``<out>/<img_id>.npz``."""
+import contextlib
 import copy
 import os
 import os.path as osp
+import warnings
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from mmengine.dist import get_dist_info
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Subset
 
@@ -84,6 +87,18 @@ def _device(rank: int) -> str:
     return f'cuda:{index % torch.cuda.device_count()}'
 
 
+def autocast(device: str, amp: bool):
+    """float16 autocast on a CUDA device when ``amp``; on any other device
+    a warning and float32 (nothing changes)."""
+    if not amp:
+        return contextlib.nullcontext()
+    if torch.device(device).type != 'cuda':
+        warnings.warn(f'amp: mixed precision needs CUDA; {device} computes '
+                      'the CAMs in float32.')
+        return contextlib.nullcontext()
+    return torch.autocast('cuda', dtype=torch.float16)
+
+
 def infer_cams(cfg: ConfigType,
                checkpoint: str,
                out_dir: str,
@@ -96,7 +111,9 @@ def infer_cams(cfg: ConfigType,
                num_workers: int = 0,
                device: Optional[str] = None,
                progress: bool = True,
-               data=None) -> dict:
+               data=None,
+               stride: int = 1,
+               amp: bool = False) -> dict:
     """Write the CAMs of one shard of a dataset split (resumable).
 
     Rank r of W handles the ids ``r::W``. Ids whose CAM file exists and
@@ -122,6 +139,9 @@ def infer_cams(cfg: ConfigType,
         progress (bool): show a progress bar (rank 0 only). Default: True.
         data (Dataset, optional): the dataset, already built (then
             ``split``, ``ann_file`` and ``dataset`` are not used).
+        stride (int): store the maps at ``ceil(H/stride) x ceil(W/stride)``
+            (see :func:`mmwsss.fileio.save_cams`). Default: 1 (full size).
+        amp (bool): float16 autocast on CUDA (CPU: a warning, float32).
 
     Returns:
         dict: ``num_images`` (this shard), ``skipped`` (already done),
@@ -139,7 +159,8 @@ def infer_cams(cfg: ConfigType,
     todo = [(index, img_id) for index, img_id in zip(mine, ids)
             if not cam_file_ok(osp.join(out_dir, f'{img_id}.npz'))]
     if todo:
-        model = load_model(cfg, checkpoint, device or _device(rank))
+        device = device or _device(rank)
+        model = load_model(cfg, checkpoint, device)
         loader = DataLoader(
             Subset(dataset, [index for index, _ in todo]),
             batch_size=batch_size,
@@ -147,14 +168,15 @@ def infer_cams(cfg: ConfigType,
             collate_fn=pseudo_collate)
         bar = ProgressBar(len(todo)) if progress and rank == 0 else None
         pending = iter(todo)
-        with torch.no_grad():
+        with torch.no_grad(), autocast(device, amp):
             for batch in loader:
                 for sample in model.test_step(batch):
                     _, img_id = next(pending)
                     save_cams(
                         osp.join(out_dir, f'{img_id}.npz'),
                         sample.cams.float().cpu().numpy(),
-                        sample.cam_labels.cpu().numpy())
+                        sample.cam_labels.cpu().numpy(),
+                        stride=stride)
                     if bar is not None:
                         bar.update()
     return dict(
@@ -183,11 +205,18 @@ def evaluate_cams(cam_dir: str,
 
     Returns:
         dict: the metric's keys with its prefix (``cam/mIoU_best``, ...).
+        Under several processes each scores its share of the ids
+        (``rank::world_size``) and the metric gathers them in order on
+        rank 0 (in ``<cam_dir>/.collect``); every process gets the numbers
+        of one process.
     """
     metric = METRICS.build(dict(dict(type='CAMMetric'), **(metric_cfg or {})))
+    metric.collect_dir = osp.join(cam_dir, '.collect')
     metric.dataset_meta = dataset.metainfo
-    bar = ProgressBar(len(dataset)) if progress else None
-    for index in range(len(dataset)):
+    rank, world_size = get_dist_info()
+    mine = range(rank, len(dataset), world_size)
+    bar = ProgressBar(len(mine)) if progress else None
+    for index in mine:
         info = dataset.get_data_info(index)
         sample = dict(img_path=info['img_path'])
         if info.get('seg_map_path'):

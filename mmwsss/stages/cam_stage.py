@@ -1,10 +1,12 @@
 """Stage 2: class activation maps of a split, scored against the GT."""
 import copy
+import os.path as osp
 
 from mmengine.config import Config
 
 from mmwsss.fileio import cam_file_ok
 from mmwsss.registry import STAGES
+from mmwsss.utils import InvalidInputError
 from .base_stage import StageContext
 from .cam_inference import evaluate_cams, infer_cams
 from .output_files import damaged_files, file_records
@@ -31,7 +33,20 @@ class CAMStage(SplitStage):
         batch_size (int): images per forward (does not change the CAMs).
         num_workers (int): data loading processes.
         device (str, optional): default CUDA when available.
+        stride (int): store the CAMs at ``ceil(H/stride) x ceil(W/stride)``
+            (float16; readers upsample them bilinearly to the image size,
+            see :func:`mmwsss.fileio.save_cams`); 4 takes about 1/16 of
+            the disk of full resolution. Default: 1.
+        amp (bool): float16 autocast on CUDA; on a CPU a warning and
+            float32. Default: False.
+
+    The metrics include ``cam/bytes_per_image`` (mean CAM file size).
+    Under torchrun / Slurm rank r of W writes and scores the CAMs of the
+    ids ``r::W``; the metric gathers the scores on rank 0, which records
+    the files once every rank has finished.
     """
+
+    distributed = True
 
     def __init__(self,
                  name: str,
@@ -41,8 +56,15 @@ class CAMStage(SplitStage):
                  train: str = 'train',
                  batch_size: int = 1,
                  num_workers: int = 0,
-                 device: str = None) -> None:
+                 device: str = None,
+                 stride: int = 1,
+                 amp: bool = False) -> None:
         super().__init__(name, split, dataset)
+        if not isinstance(stride, int) or stride < 1:
+            raise InvalidInputError(
+                f'stages.{name}.stride must be an integer >= 1 (1: full '
+                f'resolution, 4: IRN\'s stride), got {stride!r}.')
+        self.stride, self.amp = stride, amp
         self.metric = dict(metric or {})
         self.train = train
         self.batch_size, self.num_workers = batch_size, num_workers
@@ -58,7 +80,10 @@ class CAMStage(SplitStage):
             dataset=self.overrides,
             test_dataset=dataset,
             cam_cfg=cfg.model.get('cam_cfg'),
-            metric=self.metric)
+            metric=self.metric,
+            # only when set, so that work dirs of earlier runs stay valid
+            **({'stride': self.stride} if self.stride != 1 else {}),
+            **({'amp': True} if self.amp else {}))
 
     def check(self, cfg: Config) -> None:
         check_type('METRICS', dict(dict(type='CAMMetric'), **self.metric),
@@ -72,15 +97,27 @@ class CAMStage(SplitStage):
             ctx.output(self.train, 'checkpoint'),
             out_dir,
             data=dataset,
+            rank=ctx.rank,
+            world_size=ctx.world_size,
             batch_size=self.batch_size,
             num_workers=self.num_workers,
-            device=self.device)
-        metrics = evaluate_cams(out_dir, dataset, self.metric, progress=True)
+            device=self.device,
+            stride=self.stride,
+            amp=self.amp)
+        metrics = evaluate_cams(
+            out_dir, dataset, self.metric, progress=ctx.is_main)
+        ctx.barrier()  # every shard written
+        if not ctx.is_main:
+            return summary
+        names = self.file_names(ctx.cfg, '.npz')
+        metrics['cam/bytes_per_image'] = sum(
+            osp.getsize(osp.join(out_dir, n))
+            for n in names) / max(len(names), 1)
         return dict(
-            count=summary['num_images'],
+            count=len(dataset),
             metrics=metrics,
             outputs=dict(cams=ctx.relative(out_dir)),
-            files=file_records(out_dir, self.file_names(ctx.cfg, '.npz')))
+            files=file_records(out_dir, names))
 
     def verify(self, ctx: StageContext, record: dict) -> list:
         return damaged_files(ctx.path('cams'),

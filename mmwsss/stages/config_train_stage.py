@@ -5,11 +5,17 @@ import os.path as osp
 
 from mmengine.config import Config, ConfigDict
 
-from mmwsss.engine import build_runner, check_pretrained
-from mmwsss.engine.checkpoints import checkpoint_ok, resume_or_load
+from mmwsss.engine import check_pretrained
+from mmwsss.engine.checkpoints import checkpoint_ok
 from mmwsss.utils import InvalidInputError, MissingInputError
+from mmwsss.utils.dist_env import main_result
 from .base_stage import BaseStage, StageContext
-from .mmengine_run import last_checkpoint, loader_datasets, training_settings
+from .mmengine_run import (
+    last_checkpoint,
+    loader_datasets,
+    stage_runner,
+    training_settings,
+)
 from .registry_check import check_config_types
 
 
@@ -26,6 +32,8 @@ class ConfigTrainStage(BaseStage):
         labels (str): the upstream stage with the labels.
         cfg_options (dict, optional): overrides of the config.
     """
+
+    distributed = True
 
     #: where the labels folder goes, e.g.
     #: ``'train_dataloader.dataset.data_prefix.seg_map_path'``
@@ -95,14 +103,12 @@ class ConfigTrainStage(BaseStage):
         return self._datasets
 
     def train(self, ctx: StageContext, cfg: Config):
-        """Train ``cfg`` in the stage folder (resuming what is there) and
-        return the runner and its last checkpoint."""
-        cfg.work_dir = ctx.stage_dir
-        resume_or_load(cfg)
-        cfg.experiment_name = ctx.name
-        runner = build_runner(cfg)
+        """Train ``cfg`` in the stage folder (resuming what is there; DDP
+        in every rank under torchrun / Slurm) and return the runner and
+        its last checkpoint (saved by rank 0, its path sent to all)."""
+        runner = stage_runner(ctx, cfg)
         runner.train()
-        return runner, last_checkpoint(ctx.stage_dir)
+        return runner, main_result(last_checkpoint, ctx.stage_dir)
 
     def verify(self, ctx: StageContext, record: dict) -> list:
         path = ctx.resolve((record.get('outputs') or {}).get(

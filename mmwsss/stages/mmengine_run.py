@@ -6,8 +6,12 @@ from typing import Iterable, List, Sequence
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmwsss.engine import build_runner
+from mmwsss.engine.checkpoints import resume_or_load
 from mmwsss.registry import DATASETS
 from mmwsss.utils import MissingInputError
+from mmwsss.utils.dist_env import main_result, use_launcher
+from .base_stage import StageContext
 from .stage_manifest import file_hash
 
 #: config keys that cannot change a trained model: where and how it logs,
@@ -68,3 +72,21 @@ def val_metrics(runner: Runner) -> dict:
         for key, value in runner.message_hub.log_scalars.items()
         if key.startswith('val/') and 'time' not in key
     }
+
+
+def _resume_point(cfg: Config) -> tuple:
+    resume_or_load(cfg)
+    return cfg.resume, cfg.get('load_from')
+
+
+def stage_runner(ctx: StageContext, cfg: Config) -> Runner:
+    """The mmengine Runner of ``cfg`` in the stage folder, under the
+    pipeline's launcher (DDP in every rank under torchrun / Slurm). It
+    resumes from the newest intact checkpoint there, chosen on rank 0
+    (which also removes the temporaries of a killed write), else starts
+    from ``load_from``."""
+    cfg.work_dir = ctx.stage_dir
+    cfg.resume, cfg.load_from = main_result(_resume_point, cfg)
+    cfg.experiment_name = ctx.name
+    use_launcher(cfg, ctx.cfg.get('launcher', 'none'))
+    return build_runner(cfg)

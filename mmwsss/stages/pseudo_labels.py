@@ -5,6 +5,7 @@ import os.path as osp
 from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
+from mmengine.dist import get_dist_info
 from mmengine.utils import ProgressBar
 
 from mmwsss.fileio import (
@@ -183,12 +184,16 @@ def evaluate_pseudo_labels(label_dir: str,
 
     Returns:
         dict: ``pseudo/mIoU``, ``pseudo/mIoU_labelled``, ``pseudo/F``, ...
-        (see :class:`PseudoLabelMetric`).
+        (see :class:`PseudoLabelMetric`). Under several processes each
+        scores ``data_list[rank::world_size]`` and the metric gathers them
+        in order on rank 0; every process gets the numbers of one process.
     """
     metric = METRICS.build(
         dict(dict(type='PseudoLabelMetric'), **(metric_cfg or {})))
+    metric.collect_dir = osp.join(label_dir, '.collect')
     metric.dataset_meta = dict(classes=['background', *classes])
-    for info in data_list:
+    rank, world_size = get_dist_info()
+    for info in data_list[rank::world_size]:
         sample = dict(img_path=info['img_path'])
         if info.get('seg_map_path'):
             path = osp.join(label_dir, f'{image_id(info)}.png')

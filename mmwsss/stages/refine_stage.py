@@ -38,7 +38,13 @@ class RefineStage(SplitStage):
         affinity (str, optional): the upstream stage that trained the
             refiner's network (:class:`AffinityTrainStage`).
         nproc (int): worker processes (does not change the labels).
+
+    Under torchrun / Slurm rank r of W refines and scores the ids
+    ``r::W`` (with ``nproc`` workers each); the metric gathers the scores
+    on rank 0, which records the files once every rank has finished.
     """
+
+    distributed = True
 
     def __init__(self,
                  name: str,
@@ -104,18 +110,22 @@ class RefineStage(SplitStage):
         out_dir = ctx.path(self.OUT_DIR)
         data_list = self.data_list(ctx.cfg)
         summary = make_pseudo_labels(
-            data_list,
+            ctx.shard(data_list),
             ctx.output(self.cams, 'cams'),
             out_dir,
             self.refiner_config(ctx),
-            nproc=self.nproc)
+            nproc=self.nproc,
+            progress=ctx.is_main)
         metrics = {}
         if self.suffix == '.png':  # label maps: scored against the GT
             metrics = evaluate_pseudo_labels(
                 out_dir, data_list,
                 self.datasets(ctx.cfg)[0].metainfo['classes'], self.metric)
+        ctx.barrier()  # every shard written
+        if not ctx.is_main:
+            return summary
         return dict(
-            count=summary['num_images'],
+            count=len(data_list),
             metrics=metrics,
             outputs=dict(labels=ctx.relative(out_dir)),
             files=file_records(out_dir,

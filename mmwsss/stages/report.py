@@ -9,8 +9,10 @@ def _fmt(value) -> str:
 
 
 def render_markdown(report: dict) -> str:
-    """A stage table (status, items, time), one metric table and the ids
-    of the images each stage left out (``on_bad_sample='skip'``)."""
+    """A stage table (status, items, time), one metric table, the ids
+    of the images each stage left out (``on_bad_sample='skip'``) and the
+    report's figures (``report['figures']``: title and path relative to
+    the work dir, see :mod:`mmwsss.stages.report_figures`)."""
     lines: List[str] = [
         f'# Pipeline report: {report["config"]}', '',
         f'seed: {report["seed"]}; ' + ', '.join(
@@ -38,4 +40,10 @@ def render_markdown(report: dict) -> str:
             f'- {name}: {len(ids)} ({", ".join(ids)})'
             for name, ids in skipped.items()
         ]
+    figures = report.get('figures') or []
+    if figures:
+        lines += ['', '## Figures']
+        for figure in figures:
+            lines += ['', f'### {figure["title"]}', '',
+                      f'![{figure["title"]}]({figure["path"]})']
     return '\n'.join(lines) + '\n'

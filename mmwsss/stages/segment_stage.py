@@ -16,7 +16,8 @@ class SegmentStage(ConfigTrainStage):
     (plugged into ``train_dataloader.dataset.data_prefix.seg_map_path``),
     then test it: single scale, and with ``tta`` multi-scale + flip, and
     with ``crf_iters`` > 0 DenseCRF after the merge (the config's
-    ``tta_model`` must be a ``CRFSegTTAModel``).
+    ``tta_model`` must be a ``CRFSegTTAModel``). Under torchrun / Slurm
+    every rank trains and tests (DDP; mmengine gathers the test results).
 
     Args:
         name (str): stage name.
@@ -77,7 +78,8 @@ class SegmentStage(ConfigTrainStage):
                     crf_iters=self.crf_iters).items()
             })
         return dict(
-            count=runner.iter * cfg.train_dataloader.batch_size,
+            count=runner.iter * cfg.train_dataloader.batch_size *
+            ctx.world_size,
             metrics=metrics,
             outputs=dict(checkpoint=ctx.relative(checkpoint)))
 

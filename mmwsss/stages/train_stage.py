@@ -3,13 +3,14 @@ import copy
 
 from mmengine.config import Config
 
-from mmwsss.engine import build_runner, check_data_root, check_pretrained
-from mmwsss.engine.checkpoints import checkpoint_ok, resume_or_load
+from mmwsss.engine import check_data_root, check_pretrained
+from mmwsss.engine.checkpoints import checkpoint_ok
 from mmwsss.registry import STAGES
 from .base_stage import BaseStage, StageContext
 from .mmengine_run import (
     last_checkpoint,
     loader_datasets,
+    stage_runner,
     training_settings,
     val_metrics,
 )
@@ -23,8 +24,11 @@ class TrainStage(BaseStage):
     checkpoint there, otherwise starts from ``load_from``.
 
     Outputs: ``checkpoint`` (the last one). Metrics: the last validation
-    scalars (e.g. ``multi-label/mAP``).
+    scalars (e.g. ``multi-label/mAP``). Under torchrun / Slurm every rank
+    trains (DDP, ``train_dataloader.batch_size`` images per process).
     """
+
+    distributed = True
 
     def settings(self, cfg: Config) -> dict:
         settings = training_settings(cfg)
@@ -45,13 +49,13 @@ class TrainStage(BaseStage):
     def run(self, ctx: StageContext) -> dict:
         cfg = copy.deepcopy(ctx.cfg)
         cfg.pop('stages', None)
-        cfg.work_dir = ctx.stage_dir
-        resume_or_load(cfg)
-        cfg.experiment_name = ctx.name
-        runner = build_runner(cfg)
+        runner = stage_runner(ctx, cfg)
         runner.train()
+        if not ctx.is_main:  # rank 0 saved the checkpoint
+            return {}
         return dict(
-            count=runner.iter * cfg.train_dataloader.batch_size,
+            count=runner.iter * cfg.train_dataloader.batch_size *
+            ctx.world_size,
             metrics=val_metrics(runner),
             outputs=dict(checkpoint=ctx.relative(last_checkpoint(
                 ctx.stage_dir))),

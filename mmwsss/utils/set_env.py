@@ -6,7 +6,8 @@ import warnings
 from mmengine import DefaultScope
 
 _SUBPACKAGES = ('mmwsss.upstream', 'mmwsss.datasets', 'mmwsss.engine',
-                'mmwsss.evaluation', 'mmwsss.models', 'mmwsss.refine')
+                'mmwsss.evaluation', 'mmwsss.models', 'mmwsss.refine',
+                'mmwsss.visualization')
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:

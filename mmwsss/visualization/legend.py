@@ -8,6 +8,8 @@ from mmwsss.fileio import IGNORE_INDEX, voc_palette
 
 ROW = 14  # pixels per legend entry
 SWATCH = 10
+#: the names a background class goes by in mmseg / mmpretrain metadata
+BACKGROUND_NAMES = ('background', 'bg', '_background_')
 
 
 def with_background(classes: Sequence[str]) -> list:
@@ -15,8 +17,7 @@ def with_background(classes: Sequence[str]) -> list:
     with a background entry (mmseg datasets), else ``'background'`` +
     ``classes`` (mmpretrain-style foreground classes, label = index + 1)."""
     classes = list(classes)
-    if classes and classes[0].lower() in ('background', 'bg',
-                                          '_background_'):
+    if classes and classes[0].lower() in BACKGROUND_NAMES:
         return classes
     return ['background'] + classes
 

@@ -36,6 +36,15 @@ def test_beside_mmseg_iou_metric():
         (res['boundary/J'] + res['boundary/F']) / 2, abs=0.01)
     assert set(res['boundary/F_per_class']) == {'a', 'b'}
     assert res['boundary/num_images'] == 2
+    # per-class IoU (the report's bars): mean is J, 'a' by hand
+    per_class = res['boundary/IoU_per_class']
+    assert list(per_class) == list(NAMES)
+    assert np.mean(list(per_class.values())) == pytest.approx(
+        res['boundary/J'], abs=0.01)
+    a_gt, a_pred = gt == 1, np.stack([gt, shifted]) == 1
+    inter = (a_pred & a_gt).sum()
+    union = (a_pred | a_gt).sum()
+    assert per_class['a'] == pytest.approx(100 * inter / union, abs=0.01)
 
 
 def test_perfect_and_size_mismatch():

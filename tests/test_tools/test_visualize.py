@@ -49,3 +49,45 @@ def test_visualize_tool(toy_voc, tmp_path):
     # image + one CAM per class + GT, 64 px wide each, 4 px gaps
     tiles = 1 + len(keys) + 1
     assert panel.shape == (64 + 14, tiles * 64 + (tiles - 1) * 4, 3)
+
+
+def test_visualize_warns_about_missing_stage_outputs(toy_voc, tmp_path,
+                                                     capsys):
+    visualize = load_tool('analysis/visualize.py')
+    cfg = osp.join(ROOT, 'configs', 'baseline', 'gap_r38tiny_toy.py')
+    opts = ['--cfg-options', f'test_dataloader.dataset.data_root={toy_voc}']
+    work_dir, out_dir = tmp_path / 'run', tmp_path / 'panels'
+    pseudo_dir = work_dir / 'refine' / 'pseudo'
+    gt = fileio.read_label_png(
+        osp.join(toy_voc, 'SegmentationClass', 'toy_000001.png'), 6)
+    fileio.save_label_png(str(pseudo_dir / 'toy_000001.png'), gt)
+
+    # pseudo labels for one of two images, no CAM stage output at all
+    visualize.main([
+        cfg, '--ids', 'toy_000000', 'toy_000001', '--out-dir',
+        str(out_dir), '--work-dir', str(work_dir), *opts
+    ])
+    err = capsys.readouterr().err
+    cams = work_dir / 'cams' / 'cams'
+    assert f'no CAMs: {cams} does not exist' in err
+    assert (f'tools/run_stage.py {cfg} cams --work-dir {work_dir}'
+            in err)
+    assert (f'no pseudo labels: {pseudo_dir} has none for 1 of the 2 '
+            'images (e.g. toy_000000)') in err
+    assert (f'tools/run_stage.py {cfg} refine --work-dir {work_dir}'
+            in err)
+    # only the image with something to show is drawn: image | pseudo | GT
+    assert sorted(p.name for p in out_dir.iterdir()) == ['toy_000001.png']
+    panel = np.array(Image.open(out_dir / 'toy_000001.png'))
+    assert panel.shape == (64 + 14, 3 * 64 + 2 * 4, 3)
+
+    # nothing at all to draw: a message and exit status 2, no panels
+    with pytest.raises(SystemExit) as stop:
+        visualize.main([
+            cfg, '--ids', 'toy_000000', '--out-dir',
+            str(tmp_path / 'empty'), '--work-dir', str(work_dir), *opts
+        ])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert 'Nothing to draw' in err and 'run_pipeline.py' in err
+    assert not (tmp_path / 'empty').exists()

@@ -7,13 +7,20 @@ and writes into ``COCO_ROOT``:
   contiguous labels of all the image's annotations (crowd ones included, as
   ``COCOClsDataset`` does by default); images without annotations are left
   out (their count is printed).
+- ``ImageSets/<split>2014.txt``: the same stems, one per line (the id list
+  of the stage-5 configs).
 - ``SegmentationClass/<split>2014/<stem>.png``: palette PNGs, 0 background,
-  label + 1 for the 80 classes (mmseg index). Non-crowd instances are drawn
+  label + 1 for the classes (mmseg index). Non-crowd instances are drawn
   largest first so small objects stay visible where instances overlap;
   crowd regions not covered by an instance are 255 (ignore).
 
-Polygons (rasterised by pixel centres, like pycocotools) and uncompressed
-and compressed RLE are decoded here, without pycocotools.
+Labels follow ``COCOClsDataset``: the json's categories in ascending id
+order (:func:`coco_categories`), for COCO 2014 the 80 ids of
+``COCO_CAT_IDS`` (person = label 0 = pixel value 1, ..., toothbrush = 79 =
+pixel value 80); every split converted in one call must list the same
+categories. Polygons (rasterised by pixel centres, like pycocotools) and
+uncompressed and compressed RLE are decoded by ``mmwsss.fileio.coco_masks``,
+without pycocotools.
 
 Example::
 
@@ -23,7 +30,7 @@ import argparse
 import os.path as osp
 import sys
 from collections import defaultdict
-from typing import List, Sequence, Tuple, Union
+from typing import Dict, List, Tuple
 
 import numpy as np
 from mmengine.utils import track_parallel_progress, track_progress
@@ -32,87 +39,16 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 from mmwsss import fileio
 from mmwsss.datasets.coco_cls_dataset import (
-    COCO_CAT_TO_LABEL,
+    coco_categories,
     load_coco_instances,
+)
+from mmwsss.fileio.coco_masks import (
+    decode_rle_string,
+    polygon_to_mask,
+    rle_to_mask,
 )
 from mmwsss.utils import InvalidInputError, exit_on_user_error
 from mmwsss.utils.atomic_io import atomic_write
-
-
-def decode_rle_string(text: Union[str, bytes]) -> List[int]:
-    """Decode COCO's compressed RLE string into run lengths.
-
-    Each run is a variable-length signed integer in 5-bit groups stored as
-    ``chr(48 + group)``; bit 0x20 marks a continuation and bit 0x10 of the
-    last group the sign. From the third run on, a value is stored as the
-    difference to the run two positions before.
-
-    Args:
-        text (str | bytes): the ``counts`` string.
-
-    Returns:
-        list[int]: run lengths, alternating 0s and 1s, starting with 0s.
-    """
-    data = text.encode() if isinstance(text, str) else text
-    counts, pos = [], 0
-    while pos < len(data):
-        value, shift, more = 0, 0, True
-        while more:
-            group = data[pos] - 48
-            value |= (group & 0x1f) << shift
-            more = bool(group & 0x20)
-            pos += 1
-            shift += 5
-            if not more and group & 0x10:
-                value -= 1 << shift
-        if len(counts) > 2:
-            value += counts[-2]
-        counts.append(value)
-    return counts
-
-
-def rle_to_mask(counts: Sequence[int], height: int, width: int) -> np.ndarray:
-    """Expand run lengths (column-major, 0s first) into a mask.
-
-    Args:
-        counts (Sequence[int]): run lengths summing to ``height * width``.
-        height (int): mask height.
-        width (int): mask width.
-
-    Returns:
-        np.ndarray: bool (height, width).
-    """
-    flat = np.repeat(np.arange(len(counts)) % 2 == 1, counts)
-    return flat.reshape(width, height).T
-
-
-def polygon_to_mask(poly: Sequence[float], height: int,
-                    width: int) -> np.ndarray:
-    """Rasterise a polygon ``[x1, y1, x2, y2, ...]`` by pixel centres.
-
-    Pixel (i, j) is inside when its centre (j + 0.5, i + 0.5) is (even-odd
-    rule): a scanline fill, close to pycocotools' rasterisation.
-
-    Args:
-        poly (Sequence[float]): vertex coordinates, at least 3 vertices.
-        height (int): mask height.
-        width (int): mask width.
-
-    Returns:
-        np.ndarray: bool (height, width).
-    """
-    pts = np.asarray(poly, dtype=np.float64).reshape(-1, 2)
-    xa, ya = pts[:, 0], pts[:, 1]
-    xb, yb = np.roll(xa, -1), np.roll(ya, -1)
-    y = np.arange(height)[:, None] + 0.5
-    rows, edges = np.nonzero(((ya <= y) & (y < yb)) | ((yb <= y) & (y < ya)))
-    ye = y[rows, 0]
-    x = xa[edges] + (ye - ya[edges]) * (xb[edges] - xa[edges]) / (
-        yb[edges] - ya[edges])
-    cols = np.clip(np.ceil(x - 0.5), 0, width).astype(np.int64)
-    crossings = np.zeros((height, width + 1), dtype=np.int32)
-    np.add.at(crossings, (rows, cols), 1)
-    return np.cumsum(crossings, axis=1)[:, :width] % 2 == 1
 
 
 def annotation_mask(ann: dict, height: int, width: int,
@@ -147,13 +83,15 @@ def annotation_mask(ann: dict, height: int, width: int,
         'annotations again.')
 
 
-def convert_image(task: Tuple[dict, List[dict], str, str]) -> None:
+def convert_image(task: Tuple[dict, List[dict], Dict[int, int], str,
+                              str]) -> None:
     """Draw and write the semantic mask of one image.
 
     Args:
-        task (tuple): (image record, its annotations, output PNG, json path).
+        task (tuple): (image record, its annotations, category id -> label,
+            output PNG, json path).
     """
-    img, anns, out, json_path = task
+    img, anns, cat_to_label, out, json_path = task
     height, width = img['height'], img['width']
     seg = np.zeros((height, width), dtype=np.uint8)
     crowd = np.zeros((height, width), dtype=bool)
@@ -162,13 +100,13 @@ def convert_image(task: Tuple[dict, List[dict], str, str]) -> None:
         if ann.get('iscrowd', 0):
             crowd |= mask
         else:
-            seg[mask] = COCO_CAT_TO_LABEL[ann['category_id']] + 1
+            seg[mask] = cat_to_label[ann['category_id']] + 1
     seg[crowd & (seg == 0)] = fileio.IGNORE_INDEX
     fileio.save_label_png(out, seg)
 
 
 def convert_split(coco_root: str, split: str, nproc: int = 1) -> dict:
-    """Write the label file and masks of one split.
+    """Write the label file, id list and masks of one split.
 
     Args:
         coco_root (str): COCO root holding ``annotations/``.
@@ -176,11 +114,14 @@ def convert_split(coco_root: str, split: str, nproc: int = 1) -> dict:
         nproc (int): worker processes. Default: 1.
 
     Returns:
-        dict: counts ``images``, ``labelled``.
+        dict: counts ``images``, ``labelled`` and the ``categories``
+        (category ids and names in label order, :func:`coco_categories`).
     """
     json_path = osp.join(coco_root, 'annotations',
                          f'instances_{split}2014.json')
     coco = load_coco_instances(json_path)
+    categories = coco_categories(coco)
+    cat_to_label = {cat_id: i for i, cat_id in enumerate(categories[0])}
     by_image = defaultdict(list)
     for ann in coco['annotations']:
         by_image[ann['image_id']].append(ann)
@@ -189,9 +130,10 @@ def convert_split(coco_root: str, split: str, nproc: int = 1) -> dict:
     for img in coco['images']:
         stem = osp.splitext(img['file_name'])[0]
         anns = by_image[img['id']]
-        tasks.append((img, anns, osp.join(out_dir, f'{stem}.png'), json_path))
+        tasks.append((img, anns, cat_to_label,
+                      osp.join(out_dir, f'{stem}.png'), json_path))
         if anns:
-            labels[stem] = {COCO_CAT_TO_LABEL[a['category_id']] for a in anns}
+            labels[stem] = {cat_to_label[a['category_id']] for a in anns}
     if nproc > 1:
         track_parallel_progress(convert_image, tasks, nproc, chunksize=16)
     else:
@@ -199,7 +141,11 @@ def convert_split(coco_root: str, split: str, nproc: int = 1) -> dict:
     atomic_write(
         osp.join(coco_root, f'cls_labels_{split}.txt'),
         fileio.format_cls_labels(labels).encode())
-    return dict(images=len(tasks), labelled=len(labels))
+    atomic_write(
+        osp.join(coco_root, 'ImageSets', f'{split}2014.txt'),
+        ''.join(f'{stem}\n' for stem in sorted(labels)).encode())
+    return dict(
+        images=len(tasks), labelled=len(labels), categories=categories)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -216,6 +162,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     with exit_on_user_error():
         fileio.require_dir(args.coco_root, 'COCO root', fileio.COCO_HINT)
+        first = None
         for split in args.splits:
             counts = convert_split(args.coco_root, split, args.nproc)
             print(f'\n{split}: {counts["images"]} masks, '
@@ -223,6 +170,18 @@ def main(argv=None) -> None:
                   f'cls_labels_{split}.txt ('
                   f'{counts["images"] - counts["labelled"]} without '
                   'annotations left out).')
+            if first is None:
+                first = (split, counts['categories'])
+            elif counts['categories'] != first[1]:
+                raise InvalidInputError(
+                    f'instances_{split}2014.json and instances_{first[0]}'
+                    '2014.json list different categories, so their labels '
+                    'would not match; convert data whose splits share one '
+                    'category list.')
+        ids, names = first[1]
+        print(f'{len(ids)} classes, label (pixel value = label + 1): ' +
+              ', '.join(f'{i} {name} (id {cat})'
+                        for i, (cat, name) in enumerate(zip(ids, names))))
 
 
 if __name__ == '__main__':

@@ -43,7 +43,9 @@ class BoundaryFScore(BaseMetric):
 
     Reported keys (with the prefix, default ``boundary/``; percent): ``J``,
     ``F``, ``J&F``, ``precision``, ``recall`` (boundary, means over
-    foreground classes), ``F_per_class`` and ``num_images``.
+    foreground classes), ``F_per_class``, ``IoU_per_class`` (the per-class
+    IoU behind J, background included; mmseg's ``IoUMetric`` only prints
+    it) and ``num_images``.
 
     Args:
         bound_th (float): tolerance as a fraction of the diagonal, or pixels
@@ -86,7 +88,8 @@ class BoundaryFScore(BaseMetric):
         names = seg_class_names(self)
         conf = np.sum([e[0] for e in entries], axis=0)
         counts = np.sum([e[1] for e in entries], axis=0)
-        miou = nanmean(iou_from_confusion(conf))
+        iou = iou_from_confusion(conf)
+        miou = nanmean(iou)
         precision, recall, fscore = boundary_f_from_counts(counts[1:])
         mean_f = nanmean(fscore)
         metrics = {
@@ -96,6 +99,7 @@ class BoundaryFScore(BaseMetric):
             'precision': percent(nanmean(precision)),
             'recall': percent(nanmean(recall)),
             'F_per_class': per_class(names[1:], fscore),
+            'IoU_per_class': per_class(names, iou),
             'num_images': len(entries),
         }
         print_log(

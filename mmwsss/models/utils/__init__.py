@@ -1,4 +1,7 @@
 from .cam_normalization import max_normalize, minmax_normalize
 from .multi_scale_cam import multi_scale_cam
+from .sync_batch_norm import CPUSyncBatchNorm
 
-__all__ = ['multi_scale_cam', 'max_normalize', 'minmax_normalize']
+__all__ = [
+    'multi_scale_cam', 'max_normalize', 'minmax_normalize', 'CPUSyncBatchNorm'
+]

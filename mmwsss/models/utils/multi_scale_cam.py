@@ -1,11 +1,21 @@
 """The one multi-scale + flip CAM routine shared by every CAM model."""
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .cam_normalization import max_normalize
+from .cam_normalization import max_normalize, minmax_normalize
+
+# accepted values of ``normalize`` -> the per-map normalisation
+_NORMALIZERS = {
+    True: max_normalize,
+    'max': max_normalize,
+    'minmax': minmax_normalize,
+    False: None,
+    None: None,
+    'none': None,
+}
 
 
 @torch.no_grad()
@@ -15,7 +25,7 @@ def multi_scale_cam(class_map_fn: Callable[[Tensor], Tensor],
                     flip: bool = True,
                     resize_mode: str = 'bilinear',
                     relu_before_upsample: bool = False,
-                    normalize: bool = True,
+                    normalize: Optional[Union[bool, str]] = True,
                     eps: float = 1e-5) -> Tensor:
     """Aggregate class maps over rescaled and flipped copies of ``img``.
 
@@ -23,8 +33,11 @@ def multi_scale_cam(class_map_fn: Callable[[Tensor], Tensor],
     image is resized to ``round(s·H) × round(s·W)``, passed through
     ``class_map_fn``, upsampled bilinearly (``align_corners=False``) to
     H × W, passed through ReLU (before or after the upsampling), flipped
-    back and summed: ``S = Σ_{s, f} ReLU(up(M_{s,f}))``. With ``normalize``
-    each class map is divided by its maximum: ``CAM = S / (max S + eps)``.
+    back and summed: ``S = Σ_{s, f} ReLU(up(M_{s,f}))``. Each class map is
+    then normalised at full resolution: ``True`` / ``'max'`` (AEFT, SEAM)
+    divides it by its maximum, ``CAM = S / (max S + eps)``; ``'minmax'``
+    (ACR, github.com/sangrockEG/ACR ``max_norm``) gives
+    ``CAM = ReLU(S − min S − eps) / (max S − min S + eps)``.
     Resizing the normalised image equals normalising the resized image
     because normalisation is a per-channel affine map.
 
@@ -37,12 +50,18 @@ def multi_scale_cam(class_map_fn: Callable[[Tensor], Tensor],
             'bicubic', 'nearest'). Default: 'bilinear'.
         relu_before_upsample: apply ReLU at feature resolution (IRN) instead
             of after upsampling (AEFT, SEAM). Default: False.
-        normalize: divide each map by its maximum. Default: True.
-        eps: added to the maximum. Default: 1e-5.
+        normalize: ``True`` / ``'max'``, ``'minmax'``, or ``False`` /
+            ``None`` / ``'none'`` (raw sums). Default: True.
+        eps: the ``eps`` of the normalisation. Default: 1e-5.
 
     Returns:
-        Tensor: (B, C, H, W) float32 CAMs, in [0, 1] when ``normalize``.
+        Tensor: (B, C, H, W) float32 CAMs, in [0, 1] when normalised.
     """
+    if not isinstance(normalize, (bool, str, type(None))) or \
+            normalize not in _NORMALIZERS:
+        raise ValueError(
+            f'normalize must be one of {list(_NORMALIZERS)}, got '
+            f'{normalize!r} (set cam_cfg.normalize)')
     if len(scales) == 0:
         raise ValueError('scales must contain at least one value')
     height, width = img.shape[-2:]
@@ -66,4 +85,5 @@ def multi_scale_cam(class_map_fn: Callable[[Tensor], Tensor],
             plain, flipped = maps.chunk(2, dim=0)
             maps = plain + flipped.flip(-1)
         total = maps if total is None else total + maps
-    return max_normalize(total, eps) if normalize else total
+    normalizer = _NORMALIZERS[normalize]
+    return total if normalizer is None else normalizer(total, eps)

@@ -1,0 +1,6 @@
+from .acr_optim_wrapper_constructor import (
+    ACROptimWrapperConstructor,
+    param_groups,
+)
+
+__all__ = ['ACROptimWrapperConstructor', 'param_groups']
