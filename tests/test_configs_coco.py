@@ -18,7 +18,8 @@ from mmwsss.datasets import (
 from mmwsss.utils.atomic_io import atomic_write
 
 coco = load_tool('dataset_converters/coco.py', 'converter_coco_configs')
-COCO_SEG = osp.join(ROOT, 'configs', 'deeplab', 'deeplabv2_r101_coco_pseudo.py')
+COCO_SEG = osp.join(ROOT, 'configs', 'deeplab',
+                    'deeplabv2_r101_coco_pseudo.py')
 TOY_SEG = osp.join(ROOT, 'configs', 'deeplab',
                    'deeplabv2_r18_toycoco_pseudo.py')
 

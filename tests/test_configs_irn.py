@@ -10,6 +10,7 @@ from mmengine.optim import build_optim_wrapper
 
 from helpers import ROOT
 from mmwsss.engine import without_pretrained
+from mmwsss.fileio.weight_hints import weight_hint
 from mmwsss.ops import PathIndex
 from mmwsss.registry import MODELS, TRANSFORMS
 
@@ -52,7 +53,8 @@ def test_voc_config_is_the_official_recipe():
     assert cfg.model.backbone.frozen
     assert cfg.model.backbone.init_cfg.checkpoint == \
         'pretrained/resnet50-19c8e357.pth'
-    assert 'resnet50-19c8e357' in cfg.pretrained_hint
+    hint = weight_hint(cfg.model.backbone.init_cfg.checkpoint)
+    assert 'https://download.pytorch.org/models/resnet50-19c8e357.pth' in hint
     assert cfg.train_dataloader.batch_size == 32
     assert cfg.train_dataloader.dataset.split == 'trainaug'
     assert cfg.train_cfg.max_iters == 990

@@ -5,7 +5,8 @@
 # side 384-512, SRF 16 cells with q = 0.8 - 0.01 epoch, G's BCE and the
 # full-image term) is taken over from acr_r38_voc.py. Needs data/coco
 # prepared by tools/dataset_converters/coco.py and
-# pretrained/resnet38d_imagenet.pth (tools/model_converters/resnet38d_mxnet.py).
+# pretrained/resnet38d_imagenet.pth
+# (tools/model_converters/resnet38d_mxnet.py).
 #   python tools/run_pipeline.py configs/acr/acr_r38_coco.py
 _base_ = ['./acr_r38_voc.py']
 iters_per_epoch = 10260  # 82,081 // 8

@@ -6,7 +6,8 @@
 # behaviour is the default; each switch to the paper's (supplement's) variant
 # is commented where it applies. Needs data/VOCdevkit/VOC2012 with
 # SegmentationClassAug (tools/dataset_converters/voc_aug.py) and
-# pretrained/resnet38d_imagenet.pth (tools/model_converters/resnet38d_mxnet.py).
+# pretrained/resnet38d_imagenet.pth
+# (tools/model_converters/resnet38d_mxnet.py).
 #   python tools/train.py configs/acr/acr_r38_voc.py
 #   python tools/run_pipeline.py configs/acr/acr_r38_voc.py
 _base_ = [

@@ -2,7 +2,8 @@
 # The classifier then trains on its BCE alone (the plain CAM baseline with
 # ACR's head, schedule and min-max CAMs) and the reconstructor is not
 # trained; the stages are the same, so the toy study compares the two.
-#   python tools/run_pipeline.py configs/acr/acr_r38tiny_pretrained_lambda0_toy.py
+#   python tools/run_pipeline.py \
+#       configs/acr/acr_r38tiny_pretrained_lambda0_toy.py
 _base_ = ['./acr_r38tiny_pretrained_toy.py']
 model = dict(
     adversary=dict(

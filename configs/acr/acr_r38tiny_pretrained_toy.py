@@ -17,8 +17,9 @@
 _base_ = ['../baseline/gap_r38tiny_pretrained_toy.py']
 # ACR's batch 8 (an ACR iteration at batch 32 costs ~14 GAP-toy steps on
 # the CPU: five decoder passes at full resolution); 600 iterations =
-# 2.4 passes over the 2,000 training images, about 7 minutes on an idle
-# 2-core machine (1 CPU-second per iteration with one thread).
+# 2.4 passes over the 2,000 training images. Measured: ~1 CPU-second per
+# iteration with one thread, i.e. about 6-10 minutes on an idle 2-core
+# machine.
 max_iters = 600
 iters_per_epoch = max_iters // 40  # q: 0.80 -> 0.41 over the run
 toy_trunk = dict(

@@ -48,8 +48,8 @@ default_hooks = dict(
         interval=14107, max_keep_ckpts=2, save_best='cam/mIoU_best',
         rule='greater'))
 # CAMs and pseudo labels of train2014 (IRN in the paper; DenseCRF until the
-# random-walk refiner lands). No COCO segmentation config yet: run the
-# stages up to refine (--stages refine).
+# random-walk refiner lands), then DeepLab-V2 on them (stage 5,
+# configs/deeplab/deeplabv2_r101_coco_pseudo.py, evaluated on val2014).
 train2014 = dict(
     ann_file='cls_labels_train.txt',
     data_prefix=dict(img_path='train2014'),
@@ -63,7 +63,10 @@ stages = dict(
         split=None,
         dataset=train2014,
         nproc=8,
-        refiner=dict(type='DenseCRFRefiner', bg_power=21.0)))
+        refiner=dict(type='DenseCRFRefiner', bg_power=21.0)),
+    segment=dict(
+        type='SegmentStage',
+        config='configs/deeplab/deeplabv2_r101_coco_pseudo.py'))
 # Effective batch: 8 = 1 GPU × 8 (as VOC) in the GPP phase; AEFTSwitchHook then
 # loads 32 = 1 GPU × 32 for the AEFT phase. The learning rate is the recipe's
 # at any GPU count.

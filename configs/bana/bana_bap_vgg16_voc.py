@@ -15,10 +15,6 @@ _base_ = ['../_base_/datasets/voc12_box.py', '../_base_/default_runtime.py']
 # and nothing is downloaded: put the converted file here (the same
 # file as configs/bana/bana_deeplabv1_vgg16_voc.py).
 pretrained = 'pretrained/vgg16_20M_deeplab.pth'
-pretrained_hint = (
-    'Convert DeepLab\'s vgg16_20M init model: python '
-    'tools/model_converters/deeplab_caffe.py --arch vgg16 init.caffemodel '
-    'pretrained/vgg16_20M_deeplab.pth')
 # Caffe normalisation: BGR as loaded, mean subtracted, no std.
 data_preprocessor = dict(
     type='mmpretrain.ClsDataPreprocessor',

@@ -26,10 +26,6 @@ _base_ = [
 # tools/model_converters/deeplab_caffe.py --arch vgg16. Nothing is
 # downloaded.
 pretrained = 'pretrained/vgg16_20M_deeplab.pth'
-pretrained_hint = (
-    'Convert DeepLab\'s vgg16_20M init model: python '
-    'tools/model_converters/deeplab_caffe.py --arch vgg16 init.caffemodel '
-    'pretrained/vgg16_20M_deeplab.pth')
 crop_size = (321, 321)
 # Caffe normalisation: BGR order (as loaded), mean subtracted,
 # no std; pads are 0 after normalisation (the mean colour) and 255 labels.

@@ -22,10 +22,6 @@ _base_ = [
 # Nothing is downloaded. With torchvision ImageNet weights instead, set
 # style='pytorch' and the base's RGB mean/std.
 pretrained = 'pretrained/deeplabv2_r101_coco_caffe.pth'
-pretrained_hint = (
-    'Convert the Caffe DeepLab-V2 ResNet-101: python '
-    'tools/model_converters/deeplab_caffe.py --arch resnet101 '
-    'init.caffemodel pretrained/deeplabv2_r101_coco_caffe.pth')
 crop_size = (321, 321)
 # BatchNorm: BANA's ResNet uses BN momentum 0.999 in PyTorch's
 # convention (running statistics ~ the last batch) with FREEZE_BN False. We

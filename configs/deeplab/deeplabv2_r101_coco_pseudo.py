@@ -38,3 +38,6 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(checkpoint=dict(interval=20000, max_keep_ckpts=2))
+# Effective batch: 8 = 1 GPU × 8 (the recipe's batch, here in one process).
+# The learning rate is the recipe's at any GPU count.
+auto_scale_lr = dict(enable=False, base_batch_size=8)

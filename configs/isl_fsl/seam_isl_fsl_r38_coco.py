@@ -102,8 +102,8 @@ test_cfg = dict(type='TestLoop')
 default_hooks = dict(checkpoint=dict(interval=10260))
 randomness = dict(seed=1)
 # CAMs and pseudo labels of train2014 (hfpl: AffinityNet + random walk; a
-# DenseCRF stand-in with the low background power here). No COCO
-# segmentation config yet: run --stages refine.
+# DenseCRF stand-in with the low background power here), then DeepLab-V2
+# on them (stage 5, configs/deeplab/deeplabv2_r101_coco_pseudo.py).
 train2014 = dict(
     ann_file='cls_labels_train.txt',
     data_prefix=dict(img_path='train2014'),
@@ -121,7 +121,10 @@ stages = dict(
         split=None,
         dataset=train2014,
         nproc=8,
-        refiner=dict(type='DenseCRFRefiner', bg_power=1.0)))
+        refiner=dict(type='DenseCRFRefiner', bg_power=1.0)),
+    segment=dict(
+        type='SegmentStage',
+        config='configs/deeplab/deeplabv2_r101_coco_pseudo.py'))
 # Effective batch: 8 = 1 GPU × 8 (as VOC, one process with the whole batch).
 # The learning rate is the recipe's at any GPU count.
 auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmwsss.fileio import COCO_HINT, VOC_HINT
+from mmwsss.fileio.weight_hints import weight_hint
 from mmwsss.registry import RUNNERS
 from mmwsss.utils import InvalidInputError, MissingInputError
 from .checkpoints import make_checkpoints_atomic
@@ -48,14 +49,6 @@ def check_data_root(cfg: Config, dataloader: str) -> None:
             f'Data root {root} ({dataloader}) does not exist. {hint}')
 
 
-RESNET38D_HINT = (
-    'The ResNet-38d ImageNet weights are the MXNet file of the ademxapp '
-    'model A1 (ilsvrc-cls_rna-a1_cls1000_ep-0001.params, distributed by '
-    'PSA/SEAM/AEFT as resnet_38d.params); convert it once with '
-    '`python tools/model_converters/resnet38d_mxnet.py resnet_38d.params '
-    'pretrained/resnet38d_imagenet.pth`.')
-
-
 def _local_checkpoints(node, path='model'):
     """(config path, file) of every ``Pretrained`` init with a local file."""
     if isinstance(node, dict):
@@ -89,20 +82,16 @@ def check_pretrained(cfg: Config) -> None:
     """Raise a clear :class:`MissingInputError` before training when a
     local ``Pretrained`` checkpoint or ``load_from`` file is missing
     (mmengine would fail deep inside ``init_weights``). The message uses the
-    config's ``pretrained_hint`` when it has one."""
+    config's ``pretrained_hint`` when it has one, else
+    :func:`mmwsss.fileio.weight_hints.weight_hint` (download page and
+    converter of the weights the shipped configs read)."""
     wanted = list(_local_checkpoints(cfg.get('model', {})))
     if cfg.get('load_from'):
         wanted.append(('load_from', cfg.load_from))
     for where, path in wanted:
         if '://' in path or osp.isfile(path):
             continue
-        if cfg.get('pretrained_hint'):
-            hint = cfg.pretrained_hint
-        elif 'resnet38d' in path.lower():
-            hint = RESNET38D_HINT
-        else:
-            hint = ('Download or convert it (tools/model_converters/), or '
-                    f'set {where} to another file.')
+        hint = cfg.get('pretrained_hint') or weight_hint(path)
         raise MissingInputError(
             f'Pretrained weights {path} ({where}) do not exist. {hint}')
 

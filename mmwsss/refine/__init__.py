@@ -1,4 +1,4 @@
-"""Stage 3: turn CAMs into pseudo labels (refiners registered in
+"""Stages 3-4: turn CAMs into pseudo labels (refiners registered in
 ``TASK_UTILS``; call ``refiner(image, cams, keys) -> label map``), and
 BANA's box pseudo labels (:class:`BoxPseudoLabelGenerator`, which works on
 the stage-1 features instead of CAM files)."""

@@ -20,7 +20,7 @@ NOT_FINGERPRINTED = ('stages', 'work_dir', 'launcher', 'resume', 'log_level',
                      'log_processor', 'visualizer', 'vis_backends',
                      'pretrained_hint', 'experiment_name', 'test_dataloader',
                      'test_evaluator', 'test_cfg', 'tta_model',
-                     'tta_pipeline', 'load_from')
+                     'tta_pipeline', 'load_from', 'report_figures')
 NOT_FINGERPRINTED_HOOKS = ('logger', 'timer', 'visualization')
 
 

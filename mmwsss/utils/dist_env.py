@@ -63,9 +63,9 @@ def init_distributed(launcher: str, dist_cfg: Optional[dict] = None) -> None:
     elif 'RANK' not in os.environ:
         raise InvalidInputError(
             '--launcher pytorch needs the torchrun environment (RANK, '
-            'WORLD_SIZE, MASTER_ADDR); start with tools/dist_train.sh or '
-            '`torchrun --nproc_per_node=N tools/train.py CONFIG '
-            '--launcher pytorch`.')
+            'WORLD_SIZE, MASTER_ADDR); start with tools/dist_train.sh, '
+            'tools/dist_run_pipeline.sh or `torchrun --nproc_per_node=N '
+            'tools/<tool>.py CONFIG --launcher pytorch`, or drop --launcher.')
     timeout = dist_cfg.get('timeout')
     dist.init_process_group(
         backend='gloo',
@@ -84,9 +84,11 @@ def use_launcher(cfg: Config, launcher: str) -> None:
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
     cfg.env_cfg.dist_cfg.backend = 'gloo'
     # turns torch's SyncBatchNorm (cfg.sync_bn='torch'), which DDP rejects
-    # on CPU, into a gloo-synchronised BN
+    # on CPU, into a gloo-synchronised BN; named by import path, as
+    # mmengine's Runner looks wrappers up in its root registry, whose
+    # direct children (mmseg, mmpretrain) do not hold 'mmwsss.X'
     wrapper = cfg.get('model_wrapper_cfg') or dict(
-        type='mmwsss.CPUDistributedDataParallel')
+        type='mmwsss.models.wrappers.CPUDistributedDataParallel')
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
 

@@ -48,7 +48,8 @@ def test_layout_and_annotation_kinds(converted):
     train = _instances(converted, 'train')
     assert len(train['images']) == 30
     names = [img['file_name'] for img in train['images']]
-    assert names[0] == f'COCO_train2014_{toy_coco_image_id("train", 0):012d}.jpg'
+    first_id = toy_coco_image_id('train', 0)
+    assert names[0] == f'COCO_train2014_{first_id:012d}.jpg'
     for name in names:
         assert osp.isfile(osp.join(converted, 'train2014', name))
     val_ids = {img['id'] for img in _instances(converted, 'val')['images']}

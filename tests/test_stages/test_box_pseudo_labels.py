@@ -125,6 +125,26 @@ def test_workers_give_the_same_labels_and_resume(bana_run, tmp_path):
             fileio.read_label_png(osp.join(out, name), 6), single[name])
 
 
+def test_shards_write_the_labels_of_one_process(bana_run, tmp_path):
+    """Ranks 1 and 0 of 2 (as under torchrun) write the ids 1::2 and 0::2;
+    together: the files of the 1-process stage, byte for byte."""
+    cfg, work_dir, _ = bana_run
+    out, ret = str(tmp_path / 'crf'), str(tmp_path / 'ret')
+    for rank in (1, 0):
+        summary = make_box_pseudo_labels(
+            cfg, last_checkpoint(work_dir), out, ret, split='train',
+            progress=False, rank=rank, world_size=2)
+        assert summary['num_images'] == summary['written'] == 12
+    for folder, sub in ((out, 'pseudo'), (ret, 'pseudo_ret')):
+        single = osp.join(work_dir, 'box_labels', sub)
+        names = sorted(os.listdir(single))
+        assert len(names) == 24 and sorted(os.listdir(folder)) == names
+        for name in names:
+            with open(osp.join(folder, name), 'rb') as a, open(
+                    osp.join(single, name), 'rb') as b:
+                assert a.read() == b.read(), (sub, name)
+
+
 def test_crf_gets_the_raw_rgb_image(bana_run, tmp_path, monkeypatch):
     # the official test code fed DenseCRF the normalised BGR tensor
     from mmwsss.fileio import read_rgb

@@ -5,9 +5,9 @@ import sys
 
 import pytest
 import torch
+from test_train_test import run_tool, scalars, toy_options
 
 from helpers import ROOT, load_tool
-from test_train_test import run_tool, scalars, toy_options
 
 TOY_CFG = osp.join(ROOT, 'configs', 'baseline', 'gap_r38tiny_toy.py')
 

@@ -5,7 +5,7 @@
 [--cfg-options k=v ...]``
 
 PRED_DIR holds ``<img_id>.png`` label maps (0 background, c + 1 class c,
-255 ignore): stage-4 pseudo labels (``work_dirs/<stem>/refine/pseudo``) or
+255 ignore): stage 3-4 pseudo labels (``work_dirs/<stem>/refine/pseudo``) or
 segmentation predictions (mmseg's ``IoUMetric(output_dir=...)`` PNGs). A
 CAM folder (``<img_id>.npz``, stage 2) is scored through the argmax with a
 constant background score: ``--cam-bg-threshold T``. The ground truth is

@@ -45,7 +45,7 @@ def parse_args(argv=None):
                         help='without --ids: the first N images')
     parser.add_argument('--split', default='train', help='dataset split')
     parser.add_argument('--cams', help='CAM folder (stage 2)')
-    parser.add_argument('--pseudo', help='pseudo-label folder (stage 4)')
+    parser.add_argument('--pseudo', help='pseudo-label folder (stages 3-4)')
     parser.add_argument(
         '--work-dir', help='the pipeline run (default work_dirs/<stem>)')
     parser.add_argument(

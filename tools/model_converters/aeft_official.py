@@ -43,6 +43,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 import torch
 
+from mmwsss.fileio.weight_hints import WEIGHTS
 from mmwsss.utils import (
     InvalidInputError,
     MissingInputError,
@@ -60,7 +61,8 @@ _HEAD_KEYS = {
 _NUM_GATES = 3
 _FIX = ('Expected the official AEFT classifier (a state dict of Net_gpp '
         'from KAIST-vilab/AEFT: ResNet-38d trunk, fc8, bn8, fc9, '
-        'gconv1..3.att_p.0/att_n.0).')
+        'gconv1..3.att_p.0/att_n.0), downloaded from ' +
+        WEIGHTS['aeft']['download'] + '.')
 
 
 def official_key_to_mmwsss(key: str):

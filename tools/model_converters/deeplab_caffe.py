@@ -63,6 +63,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import numpy as np
 import torch
 
+from mmwsss.fileio.weight_hints import WEIGHTS
 from mmwsss.utils import (
     InvalidInputError,
     MissingInputError,
@@ -74,10 +75,13 @@ ARCHS = ('vgg16', 'resnet101')
 _FIX = {
     'vgg16': 'Fix: pass DeepLab-V1\'s `vgg16_20M` init model (the '
     'DeepLab-LargeFOV `init.caffemodel`; fc6 1024x512x3x3, fc7 '
-    '1024x1024x1x1), re-downloaded if damaged, with --arch vgg16.',
+    '1024x1024x1x1), re-downloaded if damaged from ' +
+    WEIGHTS['vgg16_deeplab']['download'] + ', with --arch vgg16.',
     'resnet101': 'Fix: pass the Caffe DeepLab-V2 ResNet-101 '
     '`init.caffemodel` (or MSRA\'s `ResNet-101-model.caffemodel`), '
-    're-downloaded if damaged, with --arch resnet101.',
+    're-downloaded if damaged from ' +
+    WEIGHTS['deeplabv2_r101_caffe']['download'] +
+    ', with --arch resnet101.',
 }
 _FIX_ANY = 'Fix: re-download the .caffemodel and convert it again.'
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5

@@ -38,6 +38,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 import torch
 
+from mmwsss.fileio.weight_hints import WEIGHTS
 from mmwsss.utils import InvalidInputError, MissingInputError, WSSSInputError
 
 _DROP_RE = re.compile(
@@ -45,7 +46,8 @@ _DROP_RE = re.compile(
     r'disp_target$|resnet50\.fc\.)')
 _FIX = ('Expected an official IRN checkpoint (res50_irn.pth from '
         'jiwoon-ahn/irn step/train_irn.py: resnet50.*, fc_edge1..6, '
-        'fc_dp1..7, mean_shift.running_mean).')
+        'fc_dp1..7, mean_shift.running_mean); checkpoints: ' +
+        WEIGHTS['irn']['download'] + '.')
 
 
 def official_key_to_mmwsss(key: str):

@@ -63,6 +63,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 import numpy as np
 import torch
 
+from mmwsss.fileio.weight_hints import WEIGHTS
 from mmwsss.utils import (
     InvalidInputError,
     MissingInputError,
@@ -82,7 +83,8 @@ _MAX_NDIM = 32
 _FIX = ('Fix: re-download the ademxapp ImageNet model A1 '
         '(`ilsvrc-cls_rna-a1_cls1000_ep-0001.params`, also distributed as '
         '`resnet_38d.params`; the AEFT README notes a damaged upload of '
-        'the latter) and run this converter again.')
+        'the latter) from ' + WEIGHTS['resnet38d']['download'] +
+        ' and run this converter again.')
 
 _BN_FIELDS = {
     'gamma': 'weight', 'beta': 'bias', 'moving_mean': 'running_mean',

@@ -11,9 +11,6 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True)
 pretrained = 'pretrained/resnet50-19c8e357.pth'
-pretrained_hint = (
-    'Download torchvision\'s ImageNet ResNet-50 once: wget -P pretrained '
-    'https://download.pytorch.org/models/resnet50-19c8e357.pth')
 model = dict(
     type='IRNet',
     data_preprocessor=data_preprocessor,

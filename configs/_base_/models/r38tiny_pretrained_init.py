@@ -5,9 +5,3 @@ toypre_init = dict(
     type='Pretrained',
     checkpoint='pretrained/r38tiny_toypre.pth',
     prefix='backbone.')
-pretrained_hint = (
-    'Pre-train the toy trunk first: python tools/misc/make_toy_voc.py --out '
-    'data/toyvoc_pretrain --seed 1 && python tools/train.py '
-    'configs/baseline/pretrain_r38tiny_toy.py && cp '
-    'work_dirs/pretrain_r38tiny_toy/iter_1000.pth '
-    'pretrained/r38tiny_toypre.pth')

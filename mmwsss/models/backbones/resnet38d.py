@@ -20,6 +20,7 @@ from mmengine.runner import CheckpointLoader, load_state_dict
 from torch import Tensor
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mmwsss.fileio.weight_hints import weight_hint
 from mmwsss.registry import MODELS
 from mmwsss.utils.errors import InvalidInputError, MissingInputError
 from .resnet38d_blocks import (
@@ -28,13 +29,6 @@ from .resnet38d_blocks import (
     ResNet38dBottleneck,
     norm_layer,
 )
-
-# Where the ImageNet weights come from; repeated in error messages.
-_IMAGENET_HINT = (
-    'download the ademxapp ImageNet model A1 '
-    '(`ilsvrc-cls_rna-a1_cls1000_ep-0001.params`, also distributed as '
-    '`resnet_38d.params`) and convert it once with '
-    '`python tools/model_converters/resnet38d_mxnet.py <params> {path}`')
 
 
 @MODELS.register_module()
@@ -271,10 +265,10 @@ class ResNet38d(BaseModule):
         path = cfg['checkpoint']
         if '://' not in path and not osp.isfile(osp.expanduser(path)):
             raise MissingInputError(
-                f'ResNet38d pretrained weights not found: {path!r}. Fix: ' +
-                _IMAGENET_HINT.format(path=path) +
-                ' (or set the backbone init_cfg=None to start from random '
-                'weights).')
+                f'ResNet38d pretrained weights not found: {path!r}. ' +
+                weight_hint(path, 'resnet38d') +
+                ' Or set the backbone init_cfg=None to start from random '
+                'weights.')
         others = [c for c in cfgs if c is not cfg]
         if others:  # run the other initialisers first, then load on top
             original = self.init_cfg
@@ -298,7 +292,7 @@ class ResNet38d(BaseModule):
         if not isinstance(state, dict):
             raise InvalidInputError(
                 f'{path!r} holds no state dict (got {type(state).__name__}).'
-                ' Fix: ' + _IMAGENET_HINT.format(path=path))
+                ' ' + weight_hint(path, 'resnet38d'))
         state = {(k[7:] if k.startswith('module.') else k): v
                  for k, v in state.items()}
         if prefix:
@@ -317,8 +311,8 @@ class ResNet38d(BaseModule):
                 f'tensors (first: {missing[:5]}; prefix={prefix!r}, '
                 f'width_mult={self.width_mult}). Fix: point init_cfg at a '
                 'converted trunk checkpoint (set init_cfg prefix, e.g. '
-                "'backbone.', for a full-model checkpoint), or " +
-                _IMAGENET_HINT.format(path=path))
+                "'backbone.', for a full-model checkpoint). " +
+                weight_hint(path, 'resnet38d'))
         wrong = [(k, tuple(state[k].shape), tuple(v.shape))
                  for k, v in own.items()
                  if k in state and state[k].shape != v.shape]

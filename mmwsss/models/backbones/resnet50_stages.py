@@ -17,12 +17,9 @@ from mmengine.model import BaseModule
 from mmengine.runner import CheckpointLoader
 from torch import Tensor
 
+from mmwsss.fileio.weight_hints import weight_hint
 from mmwsss.registry import MODELS
 from mmwsss.utils.errors import InvalidInputError, MissingInputError
-
-_IMAGENET_HINT = (
-    'download torchvision\'s ImageNet ResNet-50 '
-    '(https://download.pytorch.org/models/resnet50-19c8e357.pth) to {path}')
 
 
 class Bottleneck(nn.Module):
@@ -187,9 +184,9 @@ class ResNet50Stages(BaseModule):
         path = cfg['checkpoint']
         if '://' not in path and not osp.isfile(osp.expanduser(path)):
             raise MissingInputError(
-                f'ResNet50Stages pretrained weights not found: {path!r}. '
-                'Fix: ' + _IMAGENET_HINT.format(path=path) +
-                ' (or set the backbone init_cfg=None for random weights).')
+                f'ResNet50Stages pretrained weights not found: {path!r}. ' +
+                weight_hint(path, 'resnet50') +
+                ' Or set the backbone init_cfg=None for random weights.')
         print_log(f'ResNet50Stages: load pretrained weights from {path}',
                   logger='current')
         ckpt = CheckpointLoader.load_checkpoint(
@@ -209,8 +206,8 @@ class ResNet50Stages(BaseModule):
         if not isinstance(state, dict):
             raise InvalidInputError(
                 f'{source!r} holds no state dict (got '
-                f'{type(state).__name__}). Fix: ' +
-                _IMAGENET_HINT.format(path=source))
+                f'{type(state).__name__}). ' +
+                weight_hint(source, 'resnet50'))
         state = {(k[7:] if k.startswith('module.') else k): v
                  for k, v in state.items()}
         if prefix:
@@ -231,6 +228,6 @@ class ResNet50Stages(BaseModule):
                 f'the wrong shape (key, file, model; first: {wrong[:3]}). '
                 'Fix: use a torchvision ResNet-50 checkpoint with '
                 "base_channels=64 (set prefix='backbone.' for a full-model "
-                'checkpoint), or ' + _IMAGENET_HINT.format(path=source))
+                'checkpoint). ' + weight_hint(source, 'resnet50'))
         self.load_state_dict({k: state[k] for k in own if k in state},
                              strict=False)

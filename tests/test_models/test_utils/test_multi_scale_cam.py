@@ -87,3 +87,42 @@ def test_max_normalize_and_bad_scales():
         multi_scale_cam(pointwise, torch.zeros(1, 3, 4, 4), scales=())
     with pytest.raises(ValueError):
         multi_scale_cam(pointwise, torch.zeros(1, 3, 4, 4), scales=(0.0, ))
+
+
+def test_minmax_normalisation_at_full_resolution():
+    """ACR's N: ReLU(S − min S − eps) / (max S − min S + eps) per map, after
+    the upsampling and summing; the minimum becomes an exact 0."""
+    torch.manual_seed(2)
+    img = torch.randn(2, 3, 10, 12)
+
+    def positive(x):  # no zeros from the ReLU: the floor is the minimum
+        return F.avg_pool2d(pointwise(x), 2).exp()
+
+    raw = multi_scale_cam(positive, img, scales=(1.0, 0.5), normalize=False)
+    assert (raw.flatten(2).min(-1).values > 0).all()
+    cams = multi_scale_cam(positive, img, scales=(1.0, 0.5),
+                           normalize='minmax')
+    low = raw.flatten(2).min(-1).values[..., None, None]
+    high = raw.flatten(2).max(-1).values[..., None, None]
+    expected = (raw - low - 1e-5).clamp(min=0) / (high - low + 1e-5)
+    assert torch.allclose(cams, expected, atol=1e-6)
+    assert (cams.flatten(2).min(-1).values == 0).all()
+    assert cams.max() <= 1
+    # the max normalisation keeps the floor: only minmax zeroes the minimum
+    maxed = multi_scale_cam(positive, img, scales=(1.0, 0.5),
+                            normalize='max')
+    assert (maxed.flatten(2).min(-1).values > 0).all()
+
+
+def test_normalize_values_and_errors():
+    img = torch.randn(1, 3, 6, 6)
+    as_true = multi_scale_cam(pointwise, img, normalize=True)
+    assert torch.equal(as_true,
+                       multi_scale_cam(pointwise, img, normalize='max'))
+    raw = multi_scale_cam(pointwise, img, normalize=False)
+    for off in (None, 'none'):
+        assert torch.equal(raw, multi_scale_cam(pointwise, img,
+                                                normalize=off))
+    for bad in ('l2', 1, 0.5):
+        with pytest.raises(ValueError, match='cam_cfg.normalize'):
+            multi_scale_cam(pointwise, img, normalize=bad)
