@@ -33,7 +33,7 @@ toy: $(STAMP)
 	$(PY) tools/misc/make_toy_voc.py --out $(TOY)
 
 demo: toy
-	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 $(PY) tools/run_pipeline.py configs/baseline/gap_r38tiny_toy.py
+	OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 $(PY) tools/run_pipeline.py configs/baseline/gap_r38tiny_toy.py --quiet
 
 clean-venv:
 	rm -rf $(VENV)

@@ -26,7 +26,9 @@ model = dict(
     cam_cfg=dict(scales=(1.0, ), flip=True, resize_mode='bilinear'))
 default_hooks = dict(checkpoint=dict(interval=500))
 # tools/run_pipeline.py: CAMs on train (single scale + flip, as above),
-# DenseCRF pseudo labels, DeepLab-V2 on them; `make demo` runs this.
+# DenseCRF pseudo labels, DeepLab-V2 on them, its ResNet-38d trunk
+# initialised from this run's classifier (the toy's stand-in for ImageNet
+# weights); `make demo` runs this.
 stages = dict(
     train=dict(type='TrainStage'),
     cams=dict(
@@ -41,7 +43,8 @@ stages = dict(
         refiner=dict(type='DenseCRFRefiner', bg_power=1.0)),
     segment=dict(
         type='SegmentStage',
-        config='configs/deeplab/deeplabv2_r18_toy_pseudo.py',
+        config='configs/deeplab/deeplabv2_r38tiny_toy_pseudo.py',
+        init_from='train',
         tta=True,
         crf_iters=10))
 # Effective batch: 32 = 1 GPU × 32 (the toy: one CPU process). The learning

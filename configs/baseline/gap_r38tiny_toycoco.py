@@ -43,4 +43,6 @@ train2014 = dict(
 stages = dict(
     cams=dict(split=None, dataset=train2014),
     refine=dict(split=None, dataset=train2014),
-    segment=dict(config='configs/deeplab/deeplabv2_r18_toycoco_pseudo.py'))
+    segment=dict(
+        config='configs/deeplab/deeplabv2_r18_toycoco_pseudo.py',
+        init_from=None))  # the ResNet-18 toy DeepLab, from scratch

@@ -138,6 +138,7 @@ class PipelineRunner:
         self.stages = build_stages(cfg, config_path)
         self.fingerprints: Dict[str, str] = {}
         self.results: Dict[str, dict] = {}
+        self.figures: List[dict] = []
         self._hashes = FileHashCache(f'{work_dir}/.file_hashes.json')
 
     def closure(self, names: Sequence[str]) -> List[str]:
@@ -178,8 +179,10 @@ class PipelineRunner:
         try:
             for name in visit:
                 self._visit(name, run_upstream or name in names)
-            write_report_figures(self.cfg, self.work_dir, self.stages,
-                                 self.report())
+            self.figures = write_report_figures(self.cfg, self.work_dir,
+                                                self.stages, self.report())
+            if self.figures:
+                self.write_report()
         finally:
             if is_main_process():
                 lock.release()
@@ -286,6 +289,10 @@ class PipelineRunner:
         manifest.discard_outdated()
         record['status'] = dict(partial='resumed', repair='repaired').get(
             status, 'ran')
+        print_log(
+            f'[{manifest.stage}] {record["status"]}: '
+            f'{record.get("count")} items in '
+            f'{record.get("wall_time_s", 0):.1f} s', 'current')
         return record
 
     def _keep(self, name: str, record: dict) -> dict:
@@ -308,7 +315,8 @@ class PipelineRunner:
                               'skipped', 'settings_hash', 'input_hash')
                 }
                 for name, record in self.results.items()
-            })
+            },
+            **(dict(figures=self.figures) if self.figures else {}))
 
     def write_report(self) -> None:
         report = self.report()

@@ -2,8 +2,6 @@
 on the labels of the affinity-label stage."""
 import os.path as osp
 
-from mmengine.config import Config
-
 from mmwsss.registry import STAGES
 from .base_stage import StageContext
 from .config_train_stage import ConfigTrainStage
@@ -24,9 +22,9 @@ class AffinityTrainStage(ConfigTrainStage):
         config (str): the affinity-network config.
         labels (str): the :class:`AffinityLabelStage`. Default:
             ``'aff_labels'``.
-        init_from (str, optional): a training stage whose checkpoint's
-            ``backbone.*`` weights initialise the network's backbone (AEFT
-            starts AffinityNet from the stage-1 classifier).
+        init_from (str, optional): a training stage whose backbone weights
+            initialise the network (AEFT starts AffinityNet from the
+            stage-1 classifier).
         cfg_options (dict, optional): overrides of the config.
     """
 
@@ -39,29 +37,10 @@ class AffinityTrainStage(ConfigTrainStage):
                  labels: str = 'aff_labels',
                  init_from: str = None,
                  cfg_options: dict = None) -> None:
-        super().__init__(name, config, labels, cfg_options)
-        self.init_from = init_from
-
-    def needs(self) -> tuple:
-        return super().needs() + ((self.init_from, )
-                                  if self.init_from else ())
-
-    def settings(self, cfg: Config) -> dict:
-        return dict(super().settings(cfg), init_from=self.init_from)
-
-    def own_config(self, labels_dir: str = None) -> Config:
-        cfg = super().own_config(labels_dir)
-        if self.init_from:  # the upstream checkpoint replaces the init
-            cfg.model.backbone.init_cfg = None
-        return cfg
+        super().__init__(name, config, labels, init_from, cfg_options)
 
     def run(self, ctx: StageContext) -> dict:
-        cfg = self.own_config(ctx.output(self.labels, 'labels'))
-        if self.init_from:
-            cfg.model.backbone.init_cfg = dict(
-                type='Pretrained',
-                checkpoint=ctx.output(self.init_from, 'checkpoint'),
-                prefix='backbone.')
+        cfg = self.training_config(ctx)
         runner, checkpoint = self.train(ctx, cfg)
         if not ctx.is_main:
             return {}

@@ -30,6 +30,11 @@ class ConfigTrainStage(BaseStage):
         config (str): the config to train (relative to the directory the
             tools run in, normally the repository root).
         labels (str): the upstream stage with the labels.
+        init_from (str, optional): a training stage whose checkpoint's
+            ``backbone.*`` weights initialise the config's backbone instead
+            of its own ``init_cfg`` (AEFT starts AffinityNet from the
+            stage-1 classifier; the toy segmentation starts from the toy
+            classifier's trunk, its stand-in for ImageNet weights).
         cfg_options (dict, optional): overrides of the config.
     """
 
@@ -45,13 +50,16 @@ class ConfigTrainStage(BaseStage):
                  name: str,
                  config: str = None,
                  labels: str = None,
+                 init_from: str = None,
                  cfg_options: dict = None) -> None:
         super().__init__(name)
         self.config, self.labels = config, labels
+        self.init_from = init_from
         self.cfg_options = dict(cfg_options or {})
 
     def needs(self) -> tuple:
-        return (self.labels, )
+        return (self.labels, ) + ((self.init_from, )
+                                  if self.init_from else ())
 
     def check(self, cfg: Config) -> None:
         if not self.config:
@@ -82,6 +90,19 @@ class ConfigTrainStage(BaseStage):
             for key in parents:
                 node = node.setdefault(key, ConfigDict())
             node[leaf] = osp.abspath(labels_dir)
+        if self.init_from:  # the upstream checkpoint replaces the init
+            cfg.model.backbone.init_cfg = None
+        return cfg
+
+    def training_config(self, ctx: StageContext) -> Config:
+        """The config to train: the labels of the ``labels`` stage plugged
+        in and, with ``init_from``, that stage's backbone weights."""
+        cfg = self.own_config(ctx.output(self.labels, 'labels'))
+        if self.init_from:
+            cfg.model.backbone.init_cfg = dict(
+                type='Pretrained',
+                checkpoint=ctx.output(self.init_from, 'checkpoint'),
+                prefix='backbone.')
         return cfg
 
     def settings(self, cfg: Config) -> dict:
@@ -92,7 +113,7 @@ class ConfigTrainStage(BaseStage):
         for key in parents:
             node = node.get(key) or {}
         node.pop(leaf, None)
-        return dict(config=own)
+        return dict(config=own, init_from=self.init_from)
 
     def datasets(self, cfg: Config) -> list:
         """The evaluation splits (the training labels enter through the

@@ -29,7 +29,6 @@ from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 
 from mmwsss.fileio import load_cams, read_label_png, read_rgb
-from mmwsss.utils.atomic_io import atomic_write, atomic_write_json
 from mmwsss.visualization import (
     plot_class_iou_bars,
     plot_panel_grid,
@@ -38,7 +37,6 @@ from mmwsss.visualization import (
 )
 from .base_stage import BaseStage
 from .cam_inference import image_id
-from .report import render_markdown
 from .segment_stage import SegmentStage
 from .split_stage import SplitStage
 
@@ -183,10 +181,11 @@ def _panels(cfg, work_dir, stages, report, num_images, path) -> None:
 def write_report_figures(cfg: Config, work_dir: str,
                          stages: Dict[str, BaseStage],
                          report: dict) -> List[dict]:
-    """Draw the report's figures (on rank 0 only), then write
-    ``report.json`` (with ``figures``: title and path of each) and
-    ``report.md`` (linking them). Figures of earlier runs that were not
-    drawn again are removed.
+    """Draw the report's figures (on rank 0 only) into
+    ``<work_dir>/report_figures/``; the runner lists them in ``report.json``
+    (``figures``: title and path of each) and links them from
+    ``report.md``. Figures of earlier runs that were not drawn again are
+    removed.
 
     Args:
         cfg (Config): the method config (``report_figures`` settings).
@@ -236,8 +235,4 @@ def write_report_figures(cfg: Config, work_dir: str,
     for old in os.listdir(folder) if osp.isdir(folder) else ():
         if old.endswith('.png') and old not in drawn:
             os.remove(osp.join(folder, old))
-    report = dict(report, figures=figures)
-    atomic_write_json(osp.join(work_dir, 'report.json'), report)
-    atomic_write(
-        osp.join(work_dir, 'report.md'), render_markdown(report).encode())
     return figures

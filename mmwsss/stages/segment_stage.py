@@ -27,6 +27,8 @@ class SegmentStage(ConfigTrainStage):
             Default: ``'refine'``.
         tta (bool): add the multi-scale + flip column. Default: False.
         crf_iters (int): add a DenseCRF column. Default: 0.
+        init_from (str, optional): a training stage whose backbone weights
+            initialise the segmentation backbone (the toy recipes).
         cfg_options (dict, optional): overrides of the segmentation config.
     """
 
@@ -39,8 +41,9 @@ class SegmentStage(ConfigTrainStage):
                  labels: str = 'refine',
                  tta: bool = False,
                  crf_iters: int = 0,
+                 init_from: str = None,
                  cfg_options: dict = None) -> None:
-        super().__init__(name, config, labels, cfg_options)
+        super().__init__(name, config, labels, init_from, cfg_options)
         self.tta, self.crf_iters = bool(tta), int(crf_iters)
 
     def check(self, cfg: Config) -> None:
@@ -58,7 +61,7 @@ class SegmentStage(ConfigTrainStage):
             super().settings(cfg), tta=self.tta, crf_iters=self.crf_iters)
 
     def run(self, ctx: StageContext) -> dict:
-        cfg = self.own_config(ctx.output(self.labels, 'labels'))
+        cfg = self.training_config(ctx)
         runner, checkpoint = self.train(ctx, cfg)
         metrics = {
             f'single/{k}': v
