@@ -181,3 +181,6 @@ stages = dict(
         labels='irn_walk',
         tta=True,
         crf_iters=10))
+# Effective batch: 8 = 1 GPU × 8 (the official code trains on one GPU;
+# several processes split the 8 and average both networks' gradients).
+auto_scale_lr = dict(enable=False, base_batch_size=8)

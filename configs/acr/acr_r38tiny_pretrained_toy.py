@@ -109,3 +109,5 @@ stages = dict(
             radius=5,
             bg_threshold=0.25)),
     segment=dict(labels='irn_walk'))
+# Effective batch: 8 = 1 GPU × 8 (the toy: one CPU process).
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -67,6 +67,14 @@ WEIGHTS = {
         ' --seed 1 && python tools/train.py configs/baseline/'
         'pretrain_r38tiny_toy.py && cp work_dirs/pretrain_r38tiny_toy/'
         'iter_1000.pth {path}'),
+    'toy_classifier': dict(
+        file='work_dirs/gap_r38tiny_toy/train/iter_1000.pth',
+        what='the toy stage-1 classifier of `make demo`, whose trunk the '
+        'toy DeepLab (configs/deeplab/deeplabv2_r38tiny_toy_pseudo.py) '
+        'starts from when trained on its own',
+        download='nothing to download: it is trained here',
+        command='python tools/run_pipeline.py configs/baseline/'
+        'gap_r38tiny_toy.py --stages train'),
     'aeft': dict(
         file='pretrained/aeft_gpp_r38_voc_official.pth',
         what='the official AEFT VOC classifier (seed mIoU 56.2 % in the '
