@@ -101,6 +101,10 @@ class CAMClassifier(BaseModel):
         """Raw class maps (B, C, h, w) of normalised images."""
         return self.head.class_maps(self.extract_feat(inputs))
 
+    def cam_maps(self, inputs: Tensor) -> Tensor:
+        """The maps the CAMs are made of (default: :meth:`class_maps`)."""
+        return self.class_maps(inputs)
+
     def forward(self,
                 inputs: Tensor,
                 data_samples: Optional[List[DataSample]] = None,
@@ -194,9 +198,9 @@ class CAMClassifier(BaseModel):
         shapes = [tuple(s.get('img_shape', full))[:2] for s in data_samples]
         if all(shape == full for shape in shapes):
             return list(
-                multi_scale_cam(self.class_maps, inputs, **self.cam_cfg))
+                multi_scale_cam(self.cam_maps, inputs, **self.cam_cfg))
         return [
-            multi_scale_cam(self.class_maps, inputs[i:i + 1, :, :h, :w],
+            multi_scale_cam(self.cam_maps, inputs[i:i + 1, :, :h, :w],
                             **self.cam_cfg)[0]
             for i, (h, w) in enumerate(shapes)
         ]

@@ -24,12 +24,10 @@ from ..losses.seam_losses import (
     resize_align_corners,
     with_background,
 )
-from ..utils import max_normalize, minmax_normalize, multi_scale_cam
+from ..utils import CAM_NORMALIZERS, minmax_normalize
 from .cam_classifier import CAMClassifier
 
 _EPS = 1e-5  # SEAM's max_norm offset
-_NORMALIZE = {True: 'max', 'max': 'max', 'minmax': 'minmax', False: None,
-              None: None, 'none': None}
 _SEAM_TERMS = ('loss_min_pool', 'loss_er', 'loss_ecr')
 
 
@@ -161,12 +159,11 @@ class SEAMClassifier(CAMClassifier):
         if cam_source not in ('cam_rv', 'cam'):
             raise ValueError('cam_source must be "cam_rv" or "cam", got '
                              f'"{cam_source}"')
-        normalize = self.cam_cfg.pop('normalize', 'minmax')
-        if normalize not in _NORMALIZE:
+        normalize = self.cam_cfg.setdefault('normalize', 'minmax')
+        if normalize not in CAM_NORMALIZERS:
             raise ValueError(
-                f'cam_cfg.normalize must be one of {list(_NORMALIZE)}, got '
-                f'{normalize!r}')
-        self.cam_normalize = _NORMALIZE[normalize]
+                f'cam_cfg.normalize must be one of {list(CAM_NORMALIZERS)}, '
+                f'got {normalize!r}')
         cls_name = self.head.loss_cls.loss_name
         taken = set(self.seam_loss_names(cls_name))
         clash = [loss.loss_name for loss in self.losses
@@ -312,32 +309,10 @@ class SEAMClassifier(CAMClassifier):
 
     # ------------------------------------------------------------------
     # inference
-    def _normalize_cams(self, cams: Tensor) -> Tensor:
-        eps = self.cam_cfg.get('eps', _EPS)
-        if self.cam_normalize == 'minmax':
-            return minmax_normalize(cams, eps)
-        if self.cam_normalize == 'max':
-            return max_normalize(cams, eps)
-        return cams
-
-    def _cams(self, inputs: Tensor,
-              data_samples: List[DataSample]) -> List[Tensor]:
-        """All-class CAMs of each sample (from ``cam_source``), summed by
-        :func:`multi_scale_cam` and normalised per ``cam_cfg.normalize``,
-        cropped to the sample's ``img_shape``."""
-        fn = (self.refined_class_maps
-              if self.cam_source == 'cam_rv' else self.class_maps)
-        cfg = dict(self.cam_cfg, normalize=False)
-        full = tuple(inputs.shape[-2:])
-        shapes = [tuple(s.get('img_shape', full))[:2] for s in data_samples]
-        if all(shape == full for shape in shapes):
-            return list(
-                self._normalize_cams(multi_scale_cam(fn, inputs, **cfg)))
-        return [
-            self._normalize_cams(
-                multi_scale_cam(fn, inputs[i:i + 1, :, :h, :w], **cfg))[0]
-            for i, (h, w) in enumerate(shapes)
-        ]
+    def cam_maps(self, inputs: Tensor) -> Tensor:
+        """The maps the CAMs are made of, per ``cam_source``."""
+        return (self.refined_class_maps(inputs)
+                if self.cam_source == 'cam_rv' else self.class_maps(inputs))
 
 
 __all__ = ['SEAMClassifier']

@@ -8,7 +8,7 @@ from torch import Tensor
 from .cam_normalization import max_normalize, minmax_normalize
 
 # accepted values of ``normalize`` -> the per-map normalisation
-_NORMALIZERS = {
+CAM_NORMALIZERS = {
     True: max_normalize,
     'max': max_normalize,
     'minmax': minmax_normalize,
@@ -58,9 +58,9 @@ def multi_scale_cam(class_map_fn: Callable[[Tensor], Tensor],
         Tensor: (B, C, H, W) float32 CAMs, in [0, 1] when normalised.
     """
     if not isinstance(normalize, (bool, str, type(None))) or \
-            normalize not in _NORMALIZERS:
+            normalize not in CAM_NORMALIZERS:
         raise ValueError(
-            f'normalize must be one of {list(_NORMALIZERS)}, got '
+            f'normalize must be one of {list(CAM_NORMALIZERS)}, got '
             f'{normalize!r} (set cam_cfg.normalize)')
     if len(scales) == 0:
         raise ValueError('scales must contain at least one value')
@@ -85,5 +85,5 @@ def multi_scale_cam(class_map_fn: Callable[[Tensor], Tensor],
             plain, flipped = maps.chunk(2, dim=0)
             maps = plain + flipped.flip(-1)
         total = maps if total is None else total + maps
-    normalizer = _NORMALIZERS[normalize]
+    normalizer = CAM_NORMALIZERS[normalize]
     return total if normalizer is None else normalizer(total, eps)
