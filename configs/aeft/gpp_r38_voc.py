@@ -49,6 +49,11 @@ default_hooks = dict(
 #   refine=dict(type='RefineStage', split='trainaug', dataset=trainaug,
 #               nproc=8, refiner=dict(type='DenseCRFRefiner',
 #                                     bg_power=21.0))
+# AffinityNet's checkpoint as AEFT's train_aff.py chooses it: every 200
+# iterations from 1,600 on, its walk of the CAMs of VOC train (1,464 images,
+# SegmentationClass) is scored and the checkpoint of the best pseudo-label
+# mIoU is kept (aff_train.select, the refine stage's walk; select=None keeps
+# the last checkpoint). The 46 checkpoints it saves take about 0.85 GB each.
 trainaug = dict(
     split='trainaug', label_source='file', seg_map_dir='SegmentationClassAug')
 stages = dict(
@@ -69,7 +74,20 @@ stages = dict(
         type='AffinityTrainStage',
         config='configs/affinity/affinitynet_r38_aeft_voc.py',
         labels='aff_labels',
-        init_from='train'),
+        init_from='train',
+        select=dict(
+            refiner=dict(
+                type='PSARandomWalkRefiner',
+                alpha=19,
+                beta=8,
+                logt=6,
+                crf=dict(n_iter=1),
+                num_classes=20,
+                device='cuda'),
+            start=1600,
+            interval=200,
+            split='train',
+            cams='cams')),
     refine=dict(
         type='RefineStage',
         split='trainaug',

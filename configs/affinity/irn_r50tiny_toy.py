@@ -72,6 +72,16 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(
     checkpoint=dict(interval=max_iters, max_keep_ckpts=1),
     logger=dict(interval=20))
+# the mean shift on top-left 96 x 96 crops of the toy train images, in
+# batches of 8
+custom_hooks = [
+    dict(type='FiniteLossCheckHook'),
+    dict(
+        type='IRNMeanShiftHook',
+        batch_size=8,
+        crop=crop_size,
+        num_workers=1),
+]
 # Effective batch: 8 = 1 GPU × 8 (the toy: one CPU process). The learning rate
 # is the recipe's at any GPU count.
 auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -6,6 +6,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
+import torch
 
 from mmwsss.apis import PipelineRunner
 from tests.helpers import ROOT
@@ -64,6 +65,11 @@ def test_walk_stages_run_then_a_sweep_reruns_only_the_walk(
         assert 'pseudo/mIoU' in stages['aff_labels']['metrics']
     outputs = stages['aff_train']['outputs']
     assert outputs['checkpoint'].endswith('.pth')
+    if kind == 'irn':  # IRNMeanShiftHook ran before the last save
+        state = torch.load(osp.join(work_dir, outputs['checkpoint']),
+                           map_location='cpu',
+                           weights_only=False)['state_dict']
+        assert state['head.mean_shift.running_mean'].abs().min() > 0
     assert osp.isfile(osp.join(work_dir, outputs['config']))
     walked = sorted(os.listdir(osp.join(work_dir, 'walk', 'pseudo')))
     assert len(walked) == 24
