@@ -141,8 +141,8 @@ def test_stage_lists_end_in_deeplab_on_the_irn_walk(name, monkeypatch):
         assert order.index(earlier) < order.index(later)
     assert cfg.stages.segment.labels == 'irn_walk'
     assert cfg.stages.irn_walk.refiner.type == 'IRNRandomWalkRefiner'
-    if 'toy' in name:
-        assert cfg.stages.irn_labels.maker.fg_thr == 0.30
+    if 'toy' in name:  # the toy walk settings (tests/test_configs_toy_walks)
+        assert cfg.stages.irn_labels.maker.fg_thr == 0.6
         assert 'refine' in stages  # DenseCRF, for comparison
     else:  # RIB's settings
         assert (cfg.stages.irn_labels.maker.fg_thr,

@@ -9,7 +9,9 @@ interrupted ones resume, changed ones re-run with everything after them.
 ``--stages`` runs those stages and the ones they need. The report goes to
 ``<work-dir>/report.{json,md}`` and is printed at the end. ``--quiet``
 sends everything else to ``<work-dir>/pipeline.log`` and shows only the
-stage and training-progress lines (``make demo`` uses it).
+stage and training-progress lines, and the progress of per-image stages as
+a line per 10 % (``[refine] 600/2000 images (30 %), eta 2:10``; ``make
+demo`` uses it).
 
 Several processes: ``tools/dist_run_pipeline.sh CONFIG N [args]``
 (torchrun, ``--launcher pytorch``) or ``tools/slurm_run_pipeline.sh
@@ -62,7 +64,8 @@ def parse_args(argv=None):
         '--quiet',
         action='store_true',
         help='full output to <work-dir>/pipeline.log; the console shows '
-        'stage and training progress and the report')
+        'stage and training progress, a line per 10 %% of per-image '
+        'stages and the report')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if args.launcher != 'none' and 'LOCAL_RANK' not in os.environ:

@@ -93,7 +93,7 @@ stages = dict(
         type='AffinityLabelStage',
         split='train',
         nproc=2,
-        maker=dict(type='IRLabelMaker', fg_thr=0.30, bg_thr=0.05)),
+        maker=dict(type='IRLabelMaker', fg_thr=0.6, bg_thr=0.3)),
     irn_train=dict(
         type='AffinityTrainStage',
         config='configs/affinity/irn_r50tiny_toy.py',
@@ -105,9 +105,9 @@ stages = dict(
         refiner=dict(
             type='IRNRandomWalkRefiner',
             beta=10,
-            exp_times=8,
+            exp_times=2,
             radius=5,
-            bg_threshold=0.25)),
+            bg_threshold=0.55)),
     segment=dict(labels='irn_walk'))
 # Effective batch: 8 = 1 GPU × 8 (the toy: one CPU process).
 auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -24,8 +24,8 @@ stages = dict(
                 checkpoint=dict(
                     interval=75, save_begin=150, max_keep_ckpts=-1))),
         select=dict(
-            refiner=dict(type='PSARandomWalkRefiner', alpha=4, beta=8,
-                         logt=6),
+            refiner=dict(type='PSARandomWalkRefiner', alpha=1, beta=8,
+                         logt=2),
             start=150,
             interval=75,
             split='train',
@@ -35,12 +35,12 @@ stages = dict(
         type='RefineStage',
         affinity='psa_train',
         nproc=2,
-        refiner=dict(type='PSARandomWalkRefiner', alpha=4, beta=8, logt=6)),
+        refiner=dict(type='PSARandomWalkRefiner', alpha=1, beta=8, logt=2)),
     irn_labels=dict(
         type='AffinityLabelStage',
         split='train',
         nproc=2,
-        maker=dict(type='IRLabelMaker', fg_thr=0.30, bg_thr=0.05)),
+        maker=dict(type='IRLabelMaker', fg_thr=0.6, bg_thr=0.3)),
     irn_train=dict(
         type='AffinityTrainStage',
         config='configs/affinity/irn_r50tiny_toy.py',
@@ -52,7 +52,7 @@ stages = dict(
         refiner=dict(
             type='IRNRandomWalkRefiner',
             beta=10,
-            exp_times=8,
+            exp_times=2,
             radius=5,
-            bg_threshold=0.25)),
+            bg_threshold=0.55)),
     segment=dict(labels='psa_walk'))

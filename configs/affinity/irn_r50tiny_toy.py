@@ -54,7 +54,7 @@ train_dataloader = dict(
         split='train',
         metainfo=dict(classes=classes),
         pipeline=train_pipeline))
-max_iters = 200
+max_iters = 750
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',

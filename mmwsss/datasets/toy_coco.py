@@ -30,7 +30,6 @@ import os.path as osp
 from typing import List, Tuple
 
 import numpy as np
-from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from mmwsss.fileio.coco_masks import (
@@ -139,13 +138,9 @@ def make_toy_coco(out_dir: str,
         num_train=num_train,
         num_val=num_val,
         size=size)
-    out = ToyOutput(out_dir, 'toycoco.json', args, overwrite)
-    if out.up_to_date:
-        print_log(
-            f'Toy COCO in {out_dir} is complete and up to date.',
-            logger='current')
+    out = ToyOutput.start('Toy COCO', out_dir, 'toycoco.json', args, overwrite)
+    if out is None:
         return out_dir
-    out.begin()
     bar = ProgressBar(num_train + num_val) if progress else None
     categories = [
         dict(id=cat_id, name=name, supercategory='shape')

@@ -3,8 +3,10 @@ import io
 import json
 import os
 import os.path as osp
+from typing import Optional
 
 import numpy as np
+from mmengine.logging import print_log
 from PIL import Image
 
 from mmwsss.utils import InvalidInputError
@@ -48,6 +50,20 @@ class ToyOutput:
                 f'asked: {args}). Pass --overwrite (overwrite=True) or '
                 'choose another output folder.')
         self.resume = same and not overwrite
+
+    @classmethod
+    def start(cls, title: str, out_dir: str, manifest: str, args: dict,
+              overwrite: bool) -> Optional['ToyOutput']:
+        """The output, marked incomplete (:meth:`begin`), or None when
+        :attr:`up_to_date` (logged: ``<title> in <out_dir> is complete and
+        up to date.``); ``title`` names the set, e.g. ``'Toy VOC'``."""
+        out = cls(out_dir, manifest, args, overwrite)
+        if out.up_to_date:
+            print_log(f'{title} in {out_dir} is complete and up to date.',
+                      logger='current')
+            return None
+        out.begin()
+        return out
 
     def begin(self) -> None:
         """Mark the set incomplete before the first file is written."""

@@ -23,7 +23,6 @@ import os.path as osp
 from typing import List, Optional, Tuple
 
 import numpy as np
-from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from mmwsss import fileio
@@ -280,13 +279,9 @@ def make_toy_voc(out_dir: str,
         num_val=num_val,
         size=size,
         boundary=boundary)
-    out = ToyOutput(out_dir, 'toyvoc.json', args, overwrite)
-    if out.up_to_date:
-        print_log(
-            f'Toy VOC in {out_dir} is complete and up to date.',
-            logger='current')
+    out = ToyOutput.start('Toy VOC', out_dir, 'toyvoc.json', args, overwrite)
+    if out is None:
         return out_dir
-    out.begin()
     ids = [f'toy_{i:06d}' for i in range(num_train + num_val)]
     cls_labels = {}
     bar = ProgressBar(len(ids)) if progress else None

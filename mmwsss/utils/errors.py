@@ -54,25 +54,33 @@ def user_message(error: BaseException) -> str:
     return text
 
 
+def print_user_error(error: BaseException) -> bool:
+    """Print the message of a user error, or of a full disk, a read-only
+    or forbidden folder, to stderr (no traceback); False, printing
+    nothing, for any other error (a bug: let its traceback show)."""
+    if isinstance(error, USER_ERRORS):
+        print(f'error: {user_message(error)}', file=sys.stderr)
+        return True
+    if isinstance(error, OSError) and error.errno in SYSTEM_ERRNOS:
+        print(
+            f'error: {error.strerror}: {error.filename or ""}. Free disk '
+            'space or make the folder writable (or choose another '
+            '--work-dir), then run the same command again (tools/train.py: '
+            'with --resume): finished outputs are kept and the run resumes.',
+            file=sys.stderr)
+        return True
+    return False
+
+
 @contextlib.contextmanager
 def exit_on_user_error():
-    """For command-line tools: print a user error's message (no traceback)
-    to stderr and exit with status 2. A full disk, a read-only or
-    forbidden folder is reported the same way (finished outputs are kept:
-    every file, checkpoints included, is written to a temporary name
-    first). Errors raised in DataLoader workers are recognised too."""
+    """For command-line tools: exit with status 2 after
+    :func:`print_user_error` for the errors it reports (finished outputs
+    are kept: every file, checkpoints included, is written to a temporary
+    name first). Errors raised in DataLoader workers are recognised too."""
     try:
         yield
-    except USER_ERRORS as e:
-        print(f'error: {user_message(e)}', file=sys.stderr)
-        sys.exit(2)
-    except OSError as e:
-        if e.errno not in SYSTEM_ERRNOS:
+    except (*USER_ERRORS, OSError) as e:
+        if not print_user_error(e):
             raise
-        print(
-            f'error: {e.strerror}: {e.filename or ""}. Free disk space or '
-            'make the folder writable (or choose another --work-dir), then '
-            'run the same command again (tools/train.py: with --resume): '
-            'finished outputs are kept and the run resumes.',
-            file=sys.stderr)
         sys.exit(2)

@@ -1,12 +1,15 @@
 """A quiet console for long runs: everything the process (and its worker
 processes) prints goes to a log file; the console shows only the lines
-that say where the run is."""
+that say where the run is, and progress bars as a line per 10 % (see
+:class:`~mmwsss.utils.progress_digest.ProgressDigest`)."""
 import os
 import re
 import sys
 import threading
 from contextlib import contextmanager
 from typing import Iterator, Pattern
+
+from .progress_digest import ProgressDigest, split_after_bar
 
 #: pipeline stage lines (``[cams] running``) and training progress
 #: (``Iter(train) [ 200/1000]``)
@@ -24,7 +27,10 @@ def _console_line(text: str) -> str:
 def quiet_console(log_path: str,
                   show: Pattern = PROGRESS_LINES) -> Iterator[None]:
     """Send file descriptors 1 and 2 to ``log_path`` (appended) for the
-    block and echo the lines matching ``show`` to the console.
+    block and echo the lines matching ``show`` to the console, and
+    progress bars (per-image stages) and validation / test iteration logs
+    as a line per 10 % of the work named after the stage running, e.g.
+    ``[refine] 600/2000 images (30 %), eta 2:10``.
 
     Works at the descriptor level, so output of C libraries and of child
     processes started inside the block is captured too; progress bars
@@ -41,6 +47,18 @@ def quiet_console(log_path: str,
     os.dup2(write_end, 2)
     os.close(write_end)
 
+    digest = ProgressDigest()
+
+    def echo(line: bytes) -> None:
+        for text in split_after_bar(line.decode(errors='replace')):
+            if show.search(text):
+                text = _console_line(text)
+                digest.see_stage(text)
+            else:
+                text = digest.feed(text)
+            if text:
+                os.write(console, (text + '\n').encode())
+
     def pump() -> None:
         pending = b''
         with open(log_path, 'ab') as log, os.fdopen(read_end, 'rb') as pipe:
@@ -49,10 +67,8 @@ def quiet_console(log_path: str,
                 log.flush()
                 *lines, pending = re.split(rb'[\r\n]', pending + chunk)
                 for line in lines:
-                    text = line.decode(errors='replace')
-                    if show.search(text):
-                        os.write(console,
-                                 (_console_line(text) + '\n').encode())
+                    echo(line)
+        echo(pending)  # e.g. a bar's last update, with no newline after it
 
     thread = threading.Thread(target=pump, daemon=True)
     thread.start()

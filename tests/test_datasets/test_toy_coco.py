@@ -175,3 +175,26 @@ def test_converter_refuses_splits_with_different_categories(converted,
         coco.main([root])
     assert exc.value.code == 2
     assert 'different categories' in capsys.readouterr().err
+
+
+def test_command_line(tmp_path, capsys):
+    tool = load_tool('misc/make_toy_coco.py', 'make_toy_coco_tool')
+    out = str(tmp_path / 'cli')
+    args = ['--out', out, '--num-train', '3', '--num-val', '1', '--size', '40']
+    tool.main(args)
+    printed = capsys.readouterr().out
+    assert f'Toy COCO ready in {out} (' in printed
+    assert printed.rstrip().endswith(
+        f'. Next: python tools/dataset_converters/coco.py {out}')
+    images = _instances(out, 'train')['images']
+    assert [im['width'] for im in images] == [40, 40, 40]
+    before = {n: os.stat(osp.join(out, 'train2014', n)).st_mtime_ns
+              for n in os.listdir(osp.join(out, 'train2014'))}
+    tool.main(args)  # complete: left as it is
+    assert f'Toy COCO ready in {out} (' in capsys.readouterr().out
+    assert before == {n: os.stat(osp.join(out, 'train2014', n)).st_mtime_ns
+                      for n in os.listdir(osp.join(out, 'train2014'))}
+    with pytest.raises(SystemExit) as exc:
+        tool.main(['--out', out, '--num-train', '4'])
+    assert exc.value.code == 2
+    assert '--overwrite' in capsys.readouterr().err

@@ -185,7 +185,7 @@ def test_unknown_missing_and_wrong_shapes_raise():
         conv.convert_acr_state_dict(sd)
     sd = official_state_dict()
     sd['net_recon.genUnet.up2.model.0.weight'] = torch.zeros(64, 16, 4, 4)
-    with pytest.raises(InvalidInputError, match='inconsistent shapes'):
+    with pytest.raises(InvalidInputError, match='shapes inconsistent'):
         conv.convert_acr_state_dict(sd)
     sd = official_state_dict()
     sd['net_main.fc9.weight'] = torch.zeros(K, HID + 1, 1, 1)

@@ -1,6 +1,7 @@
 """quiet_console: the full output goes to the log, the console shows the
 progress lines only (run in a subprocess: it redirects descriptors 1/2)."""
 import os.path as osp
+import re
 import subprocess
 import sys
 import textwrap
@@ -60,3 +61,36 @@ def test_console_is_back_before_an_error_propagates(tmp_path):
     assert result.stderr.strip() == 'error: bad input'
     assert result.stdout == ''
     assert 'noise' in (tmp_path / 'run.log').read_text()
+
+
+def test_progress_bars_become_a_line_per_tenth(tmp_path):
+    result = run_snippet(tmp_path, """
+        from mmengine.utils import ProgressBar
+        with quiet_console(log):
+            print('12/03 08:14:37 - mmengine - INFO - [refine] running',
+                  flush=True)
+            bar = ProgressBar(200)
+            for _ in range(200):
+                bar.update()
+            print('12/03 08:15:00 - mmengine - INFO - [refine] ran: 200 '
+                  'items in 1.0 s')
+            bar = ProgressBar(30)  # its last update ends the output
+            for _ in range(30):
+                bar.update()
+    """)
+    assert result.returncode == 0, result.stderr
+    lines = [re.sub(r'^\d\d:\d\d:\d\d ', '', line)
+             for line in result.stdout.splitlines()]
+    assert lines[0] == '[refine] running'
+    assert [line.split(' (')[0] for line in lines[1:11]] == [
+        f'[refine] {n}/200 images' for n in range(20, 201, 20)
+    ]
+    assert lines[1].startswith('[refine] 20/200 images (10 %), eta ')
+    assert lines[10].startswith('[refine] 200/200 images (100 %), took ')
+    assert lines[11] == '[refine] ran: 200 items in 1.0 s'
+    assert [line.split(' (')[0] for line in lines[12:]] == [
+        f'[refine] {n}/30 images' for n in range(3, 31, 3)
+    ]
+    assert lines[-1].startswith('[refine] 30/30 images (100 %), took ')
+    log = (tmp_path / 'run.log').read_text()
+    assert log.count('/200, ') == 201 and '30/30, ' in log  # + 0/200

@@ -7,47 +7,26 @@ Example::
 import argparse
 import os.path as osp
 import sys
-import time
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
+from mmwsss.datasets.toy_generator_cli import run_toy_generator, toy_parser
 from mmwsss.datasets.toy_voc import make_toy_voc
-from mmwsss.utils import exit_on_user_error
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Generate a synthetic dataset in the PASCAL VOC layout.')
-    parser.add_argument('--out', default='data/toyvoc', help='output folder')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--num-train', type=int, default=2000)
-    parser.add_argument('--num-val', type=int, default=300)
-    parser.add_argument('--size', type=int, default=96, help='image side')
-    parser.add_argument(
-        '--no-boundary',
-        action='store_true',
-        help='do not mark label edges with 255')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='regenerate into a folder holding other data')
-    return parser.parse_args(argv)
+    return toy_parser(
+        'Generate a synthetic dataset in the PASCAL VOC layout.',
+        'data/toyvoc',
+        (('--no-boundary', ),
+         dict(action='store_true',
+              help='do not mark label edges with 255'))).parse_args(argv)
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    start = time.time()
-    with exit_on_user_error():
-        make_toy_voc(
-            args.out,
-            seed=args.seed,
-            num_train=args.num_train,
-            num_val=args.num_val,
-            size=args.size,
-            boundary=not args.no_boundary,
-            overwrite=args.overwrite,
-            progress=True)
-    print(f'\nToy VOC ready in {args.out} ({time.time() - start:.1f} s)')
+    run_toy_generator(
+        make_toy_voc, 'Toy VOC', args, boundary=not args.no_boundary)
 
 
 if __name__ == '__main__':

@@ -37,24 +37,26 @@ Any other key is an error that lists it (exit status 2). Shapes are checked
 against the mmwsss modules of the widths found in the file.
 """
 import argparse
-import os
 import os.path as osp
 import pickle
 import re
 import sys
 from collections import OrderedDict
-from typing import List, Mapping, Optional, Tuple
+from typing import Iterator, List, Mapping, Optional, Tuple
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 import torch
 
-from mmwsss.utils import (
-    InvalidInputError,
-    MissingInputError,
-    WSSSInputError,
-    sha256_file,
+from mmwsss.fileio.converted_checkpoint import (
+    converter_parser,
+    fit_to_shapes,
+    reject_unknown_keys,
+    run_converter,
+    save_converted,
+    state_dict_of,
 )
+from mmwsss.utils import InvalidInputError, MissingInputError
 
 _TRUNK_RE = re.compile(r'^(conv1a|bn7|b\d+(_\d+)?)\.')
 _HEAD = {'fc8.weight': 'hidden.weight', 'fc9.weight': 'classifier.weight'}
@@ -167,16 +169,6 @@ def _expected(state: Mapping[str, torch.Tensor], net: str
     return shapes, layout
 
 
-def _unwrap(sd: Mapping) -> 'OrderedDict[str, torch.Tensor]':
-    if isinstance(sd.get('state_dict'), Mapping):
-        sd = sd['state_dict']
-    bad = [k for k, v in sd.items() if not isinstance(v, torch.Tensor)]
-    if bad:
-        raise InvalidInputError(
-            f'entries that are not tensors: {bad}. ' + _FIX)
-    return OrderedDict(sd)
-
-
 def convert_with_report(sd: Mapping) -> Tuple['OrderedDict', dict]:
     """Rename an official ACR state dict and check it.
 
@@ -195,16 +187,9 @@ def convert_with_report(sd: Mapping) -> Tuple['OrderedDict', dict]:
         InvalidInputError: unknown keys (listed), missing tensors or
             inconsistent shapes.
     """
-    sd = _unwrap(sd)
-    unknown = [k for k in sd if official_key_to_mmwsss(k) is None]
-    if unknown:
-        hint = (' These look like mmwsss keys already (no conversion '
-                'needed).' if any(
-                    k.startswith(('backbone.', 'head.', 'reconstructor.'))
-                    for k in unknown) else '')
-        raise InvalidInputError(
-            f'{len(unknown)} keys match no official ACR module: '
-            f'{unknown}.{hint} ' + _FIX)
+    sd = state_dict_of(sd, _FIX)
+    reject_unknown_keys(sd, official_key_to_mmwsss, 'official ACR', _FIX,
+                        ('backbone.', 'head.', 'reconstructor.'))
     nets = ('net_main', ) + (('net_recon', ) if any(
         k.startswith('net_recon.') for k in sd) else ())
     expected, layouts = OrderedDict(), {}
@@ -218,27 +203,8 @@ def convert_with_report(sd: Mapping) -> Tuple['OrderedDict', dict]:
             value = value.detach().cpu()
             out[target] = value.float() if value.is_floating_point() \
                 else value
-    extra = [k for k in out if k not in expected]
-    if extra:
-        raise InvalidInputError(
-            f'{len(extra)} tensors do not exist in modules of the widths '
-            f'found in the file: {extra}. ' + _FIX)
-    missing = [k for k in expected if k not in out]
-    added = [k for k in missing if k.endswith('num_batches_tracked')]
-    missing = [k for k in missing if k not in added]
-    if missing:
-        raise InvalidInputError(
-            f'{len(missing)} tensors are missing (mmwsss names): '
-            f'{missing}. ' + _FIX)
-    wrong = [(k, tuple(v.shape), tuple(expected[k])) for k, v in out.items()
-             if v.shape != expected[k]]
-    if wrong:
-        raise InvalidInputError(
-            f'{len(wrong)} tensors have inconsistent shapes (mmwsss key, '
-            f'file, expected): {wrong[:10]}. ' + _FIX)
-    for key in added:
-        out[key] = torch.tensor(0, dtype=torch.long)
-    out = OrderedDict((k, out[k]) for k in expected)
+    out, added = fit_to_shapes(
+        out, expected, 'the modules of the widths found in the file', _FIX)
     report = dict(
         dropped=[k for k in sd if official_key_to_mmwsss(k) == ''],
         added=added,
@@ -303,71 +269,61 @@ def convert(src: str, dst: str) -> dict:
         dict: the ``meta`` saved with the weights.
     """
     sd = load_official(src)
-    if not isinstance(sd, Mapping):
-        raise InvalidInputError(
-            f'{src}: holds a {type(sd).__name__}, not a state dict. ' + _FIX)
     try:
         state, report = convert_with_report(sd)
     except InvalidInputError as exc:
         raise InvalidInputError(f'{src}: {exc}') from exc
-    meta = dict(
+    return save_converted(
+        dst,
+        state,
+        src,
+        'tools/model_converters/acr_official.py',
         architecture='ACRClassifier (ResNet38d + GAPHead; reconstructor: '
         'ResNet38d + taps + GAPHead + ReconstructionUNet)',
-        source=osp.basename(src),
-        source_sha256=sha256_file(src),
         source_format='official ACR (sangrockEG/ACR) Lightning state dict',
-        num_tensors=len(state),
         dropped_keys=list(report['dropped']),
         added_keys=list(report['added']),
         classifier=report['classifier'],
-        reconstructor=report['reconstructor'],
-        converter='tools/model_converters/acr_official.py')
-    if osp.dirname(dst):
-        os.makedirs(osp.dirname(dst), exist_ok=True)
-    torch.save(dict(state_dict=state, meta=meta), dst)
-    return meta
+        reconstructor=report['reconstructor'])
+
+
+def summary(meta: dict) -> Iterator[str]:
+    """The lines printed after a conversion."""
+    cls = meta['classifier']
+    yield (f'converted {meta["num_tensors"]} tensors (C='
+           f'{cls["num_classes"]}, hidden={cls["hidden_channels"]}, '
+           f'width_mult={cls["width_mult"]:g})')
+    rec = meta['reconstructor']
+    if rec is None:
+        yield ('note: the file has no net_recon.* keys: classifier only '
+               '(enough for CAM inference; the reconstructor keeps its '
+               'initialisation)')
+    else:
+        yield (f'reconstructor: taps {rec["tap_channels"]}, decoder '
+               f'channels {rec["decoder_channels"]}, final kernel '
+               f'{rec["final_kernel"]}')
+    if meta['dropped_keys']:
+        yield (f'note: dropped {len(meta["dropped_keys"])} net_main keys of '
+               'the taps/decoder copy the official classifier builds but '
+               'never uses')
+    if meta['added_keys']:
+        yield (f'note: filled {len(meta["added_keys"])} missing '
+               'num_batches_tracked with 0')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert an official ACR checkpoint (sangrockEG/ACR, '
-        'Lightning .ckpt or state dict) into an mmwsss ACRClassifier '
-        'checkpoint.')
-    parser.add_argument('src', help='official .ckpt / .pth')
-    parser.add_argument(
-        'dst', help='output .pth, e.g. pretrained/acr_r38_voc_official.pth')
-    return parser.parse_args(argv)
+    return converter_parser(
+        'Convert an official ACR checkpoint (sangrockEG/ACR, Lightning '
+        '.ckpt or state dict) into an mmwsss ACRClassifier checkpoint.',
+        'official .ckpt / .pth',
+        'output .pth, e.g. pretrained/acr_r38_voc_official.pth').parse_args(
+            argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        meta = convert(args.src, args.dst)
-    except WSSSInputError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    cls = meta['classifier']
-    print(f'converted {meta["num_tensors"]} tensors (C={cls["num_classes"]}'
-          f', hidden={cls["hidden_channels"]}, width_mult='
-          f'{cls["width_mult"]:g})')
-    rec = meta['reconstructor']
-    if rec is None:
-        print('note: the file has no net_recon.* keys: classifier only '
-              '(enough for CAM inference; the reconstructor keeps its '
-              'initialisation)')
-    else:
-        print(f'reconstructor: taps {rec["tap_channels"]}, decoder '
-              f'channels {rec["decoder_channels"]}, final kernel '
-              f'{rec["final_kernel"]}')
-    if meta['dropped_keys']:
-        print(f'note: dropped {len(meta["dropped_keys"])} net_main keys of '
-              'the taps/decoder copy the official classifier builds but '
-              'never uses')
-    if meta['added_keys']:
-        print(f'note: filled {len(meta["added_keys"])} missing '
-              'num_batches_tracked with 0')
-    print(f'saved {args.dst}')
-    return 0
+    return run_converter(lambda: convert(args.src, args.dst), args.dst,
+                         summary)
 
 
 if __name__ == '__main__':

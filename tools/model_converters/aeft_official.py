@@ -31,25 +31,27 @@ Any other key is an error that lists it. Shapes are checked against a
 ``ResNet38d`` of the same width and against each other (fc8 input = trunk
 channels, fc9 input = fc8 output, gate input = 2 x fc9 output).
 """
-import argparse
-import os
 import os.path as osp
 import re
 import sys
 from collections import OrderedDict
-from typing import Dict, List, Mapping, Tuple
+from typing import Dict, Iterator, Mapping, Tuple
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 import torch
 
-from mmwsss.fileio.weight_hints import WEIGHTS
-from mmwsss.utils import (
-    InvalidInputError,
-    MissingInputError,
-    WSSSInputError,
-    sha256_file,
+from mmwsss.fileio.converted_checkpoint import (
+    converter_parser,
+    fit_to_shapes,
+    load_state_dict,
+    reject_unknown_keys,
+    run_converter,
+    save_converted,
+    state_dict_of,
 )
+from mmwsss.fileio.weight_hints import WEIGHTS
+from mmwsss.utils import InvalidInputError
 
 _TRUNK_RE = re.compile(r'^(conv1a|bn7|b\d+(_\d+)?)\.')
 _GATE_RE = re.compile(r'^gconv([1-3])\.att_(p|n)\.0\.weight$')
@@ -102,37 +104,6 @@ def _expected_trunk(state: Mapping[str, torch.Tensor]
     return OrderedDict((k, v.shape) for k, v in model.state_dict().items())
 
 
-def _check_trunk(trunk: Dict[str, torch.Tensor]) -> List[str]:
-    """Check trunk keys/shapes against ``ResNet38d``; add a zero
-    ``num_batches_tracked`` where the file has none (older torch saves).
-
-    Returns:
-        list[str]: the ``num_batches_tracked`` keys that were added.
-    """
-    expected = _expected_trunk(trunk)
-    unknown = [k for k in trunk if k not in expected]
-    if unknown:
-        raise InvalidInputError(
-            f'{len(unknown)} keys look like trunk keys but ResNet38d has no '
-            f'such tensors: {unknown}. ' + _FIX)
-    missing = [k for k in expected if k not in trunk]
-    added = [k for k in missing if k.endswith('num_batches_tracked')]
-    missing = [k for k in missing if k not in added]
-    if missing:
-        raise InvalidInputError(
-            f'{len(missing)} ResNet38d trunk tensors are missing: '
-            f'{missing}. ' + _FIX)
-    wrong = [(k, tuple(v.shape), tuple(expected[k]))
-             for k, v in trunk.items() if v.shape != expected[k]]
-    if wrong:
-        raise InvalidInputError(
-            f'{len(wrong)} trunk tensors have shapes inconsistent with a '
-            f'ResNet38d (key, file, expected): {wrong[:10]}. ' + _FIX)
-    for k in added:
-        trunk[k] = torch.tensor(0, dtype=torch.long)
-    return added
-
-
 def _check_head(state: Mapping[str, torch.Tensor], trunk_channels: int):
     """Check fc8/fc9/gate presence and shape consistency.
 
@@ -167,18 +138,6 @@ def _check_head(state: Mapping[str, torch.Tensor], trunk_channels: int):
     return hidden, num_classes
 
 
-def _strip_module(sd: Mapping) -> 'OrderedDict[str, torch.Tensor]':
-    if isinstance(sd.get('state_dict'), Mapping):
-        sd = sd['state_dict']
-    bad = [k for k, v in sd.items() if not isinstance(v, torch.Tensor)]
-    if bad:
-        raise InvalidInputError(
-            f'entries that are not tensors: {bad}. ' + _FIX)
-    return OrderedDict(
-        (k[len('module.'):] if k.startswith('module.') else k, v)
-        for k, v in sd.items())
-
-
 def convert_with_report(sd: Mapping) -> Tuple['OrderedDict', dict]:
     """Rename an official AEFT state dict and check it.
 
@@ -196,19 +155,12 @@ def convert_with_report(sd: Mapping) -> Tuple['OrderedDict', dict]:
         InvalidInputError: unknown keys (listed), missing tensors or
             inconsistent shapes.
     """
-    sd = _strip_module(sd)
-    unknown = [k for k in sd if official_key_to_mmwsss(k) is None]
-    if unknown:
-        hint = (' These look like mmwsss keys already (no conversion '
-                'needed).' if any(
-                    k.startswith(('backbone.', 'head.'))
-                    for k in unknown) else '')
-        raise InvalidInputError(
-            f'{len(unknown)} keys match no official AEFT module: '
-            f'{unknown}.{hint} ' + _FIX)
+    sd = state_dict_of(sd, _FIX)
+    reject_unknown_keys(sd, official_key_to_mmwsss, 'official AEFT', _FIX)
     dropped = [k for k in sd if official_key_to_mmwsss(k) == '']
     trunk = OrderedDict((k, v) for k, v in sd.items() if _TRUNK_RE.match(k))
-    added = _check_trunk(trunk)
+    trunk, added = fit_to_shapes(trunk, _expected_trunk(trunk),
+                                 'a ResNet38d trunk', _FIX)
     trunk_channels = trunk['bn7.running_mean'].shape[0]
     hidden, num_classes = _check_head(sd, trunk_channels)
 
@@ -245,70 +197,51 @@ def convert(src: str, dst: str) -> dict:
         MissingInputError: ``src`` does not exist.
         InvalidInputError: unreadable file or unexpected content.
     """
-    if not osp.isfile(src):
-        raise MissingInputError(f'checkpoint not found: {src!r}. ' + _FIX)
-    try:
-        sd = torch.load(src, map_location='cpu', weights_only=True)
-    except Exception as exc:  # unpickling/zip errors of many kinds
-        raise InvalidInputError(
-            f'{src}: not a readable torch state dict '
-            f'({type(exc).__name__}: {exc}). ' + _FIX) from exc
-    if not isinstance(sd, Mapping):
-        raise InvalidInputError(
-            f'{src}: holds a {type(sd).__name__}, not a state dict. ' + _FIX)
+    sd = load_state_dict(src, _FIX, 'torch state dict')
     try:
         state, report = convert_with_report(sd)
     except InvalidInputError as exc:
         raise InvalidInputError(f'{src}: {exc}') from exc
-    meta = dict(
+    return save_converted(
+        dst,
+        state,
+        src,
+        'tools/model_converters/aeft_official.py',
         architecture='AEFTClassifier (ResNet38d + GPPHead)',
-        source=osp.basename(src),
-        source_sha256=sha256_file(src),
         source_format='official AEFT Net_gpp state dict',
-        num_tensors=len(state),
         dropped_keys=list(report['dropped']),
         added_keys=list(report['added']),
         num_classes=report['num_classes'],
         hidden_channels=report['hidden_channels'],
-        width_mult=report['width_mult'],
-        converter='tools/model_converters/aeft_official.py')
-    if osp.dirname(dst):
-        os.makedirs(osp.dirname(dst), exist_ok=True)
-    torch.save(dict(state_dict=state, meta=meta), dst)
-    return meta
+        width_mult=report['width_mult'])
+
+
+def summary(meta: dict) -> Iterator[str]:
+    """The lines printed after a conversion."""
+    dropped = meta['dropped_keys']
+    yield (f'converted {meta["num_tensors"]} tensors (K='
+           f'{meta["num_classes"]}, D={meta["hidden_channels"]}, '
+           f'width_mult={meta["width_mult"]:g})')
+    if dropped:
+        yield (f'note: dropped {len(dropped)} keys of bn8, a BatchNorm the '
+               f'official model builds but never uses: {", ".join(dropped)}')
+    if meta['added_keys']:
+        yield (f'note: the file has no num_batches_tracked for '
+               f'{len(meta["added_keys"])} trunk BatchNorms; filled with 0')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert the official AEFT classifier (Net_gpp state '
-        'dict) into an mmwsss AEFTClassifier checkpoint.')
-    parser.add_argument('src', help='official .pth state dict')
-    parser.add_argument(
-        'dst', help='output .pth, e.g. '
-        'pretrained/aeft_gpp_r38_voc_official.pth')
-    return parser.parse_args(argv)
+    return converter_parser(
+        'Convert the official AEFT classifier (Net_gpp state dict) into an '
+        'mmwsss AEFTClassifier checkpoint.', 'official .pth state dict',
+        'output .pth, e.g. pretrained/aeft_gpp_r38_voc_official.pth'
+    ).parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        meta = convert(args.src, args.dst)
-    except WSSSInputError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    dropped = meta['dropped_keys']
-    print(f'converted {meta["num_tensors"]} tensors (K={meta["num_classes"]}'
-          f', D={meta["hidden_channels"]}, width_mult='
-          f'{meta["width_mult"]:g})')
-    if dropped:
-        print(f'note: dropped {len(dropped)} keys of bn8, a BatchNorm the '
-              'official model builds but never uses: '
-              f'{", ".join(dropped)}')
-    if meta['added_keys']:
-        print(f'note: the file has no num_batches_tracked for '
-              f'{len(meta["added_keys"])} trunk BatchNorms; filled with 0')
-    print(f'saved {args.dst}')
-    return 0
+    return run_converter(lambda: convert(args.src, args.dst), args.dst,
+                         summary)
 
 
 if __name__ == '__main__':

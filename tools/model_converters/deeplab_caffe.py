@@ -51,25 +51,23 @@ Key mapping: vgg16: layer ``L`` blobs (weight, bias) -> ``L.weight``,
 gamma, beta) -> its ``weight``, ``bias``. Blobs in the legacy 4-D layout
 (biases 1x1x1xC, fc weights 1x1xOUTxIN) are reshaped to the target shape.
 """
-import argparse
-import os
 import os.path as osp
 import sys
 from collections import OrderedDict
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 import numpy as np
 import torch
 
-from mmwsss.fileio.weight_hints import WEIGHTS
-from mmwsss.utils import (
-    InvalidInputError,
-    MissingInputError,
-    exit_on_user_error,
-    sha256_file,
+from mmwsss.fileio.converted_checkpoint import (
+    converter_parser,
+    run_converter,
+    save_converted,
 )
+from mmwsss.fileio.weight_hints import WEIGHTS
+from mmwsss.utils import InvalidInputError, MissingInputError
 
 ARCHS = ('vgg16', 'resnet101')
 _FIX = {
@@ -461,30 +459,33 @@ def convert(src: str, dst: str, arch: str) -> dict:
             f'{src}: {len(missing)} layers of the {arch} model are missing: '
             f'{shown}{more} (the file has {len(layers)} layers with weights; '
             f'is --arch right?). {fix}')
-    meta = dict(
+    return save_converted(
+        dst,
+        state,
+        src,
+        'tools/model_converters/deeplab_caffe.py',
         architecture=dict(vgg16='VGG16LargeFOV',
                           resnet101='mmseg ResNet-101 (caffe style)')[arch],
-        source=osp.basename(src),
-        source_sha256=sha256_file(src),
         source_format='caffemodel-' + '+'.join(info['formats']),
         source_net_name=info['name'],
-        num_tensors=len(state),
-        dropped_layers=dropped,
-        converter='tools/model_converters/deeplab_caffe.py')
-    if osp.dirname(dst):
-        os.makedirs(osp.dirname(dst), exist_ok=True)
-    torch.save(dict(state_dict=state, meta=meta), dst)
-    return meta
+        dropped_layers=dropped)
+
+
+def summary(meta: dict) -> Iterator[str]:
+    """The line printed after a conversion."""
+    dropped = meta['dropped_layers']
+    yield (f'converted {meta["num_tensors"]} tensors ('
+           f'{meta["source_format"]}, {meta["architecture"]}); dropped '
+           f'{len(dropped)} layers{": " if dropped else ""}'
+           f'{", ".join(dropped)}')
 
 
 def parse_args(argv: Optional[List[str]] = None):
-    parser = argparse.ArgumentParser(
-        description='Convert DeepLab\'s Caffe weights (.caffemodel; no caffe '
-        'needed) into a state dict for VGG16LargeFOV (DeepLab-V1 vgg16_20M) '
-        'or the mmseg ResNet-101 of DeepLab-V2.')
-    parser.add_argument('src', help='.caffemodel file')
-    parser.add_argument(
-        'dst', help='output .pth, e.g. pretrained/vgg16_20M_deeplab.pth or '
+    parser = converter_parser(
+        'Convert DeepLab\'s Caffe weights (.caffemodel; no caffe needed) '
+        'into a state dict for VGG16LargeFOV (DeepLab-V1 vgg16_20M) or the '
+        'mmseg ResNet-101 of DeepLab-V2.', '.caffemodel file',
+        'output .pth, e.g. pretrained/vgg16_20M_deeplab.pth or '
         'pretrained/deeplabv2_r101_coco_caffe.pth')
     parser.add_argument('--arch', required=True, choices=ARCHS)
     return parser.parse_args(argv)
@@ -492,14 +493,8 @@ def parse_args(argv: Optional[List[str]] = None):
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    with exit_on_user_error():
-        meta = convert(args.src, args.dst, args.arch)
-    dropped = meta['dropped_layers']
-    print(f'converted {meta["num_tensors"]} tensors ({meta["source_format"]}'
-          f', {meta["architecture"]}); dropped {len(dropped)} layers'
-          f'{": " if dropped else ""}{", ".join(dropped)}')
-    print(f'saved {args.dst}')
-    return 0
+    return run_converter(lambda: convert(args.src, args.dst, args.arch),
+                         args.dst, summary)
 
 
 if __name__ == '__main__':

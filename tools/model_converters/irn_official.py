@@ -23,23 +23,31 @@ Key mapping (official -> mmwsss): ``resnet50.<k>`` -> ``backbone.<k>``
 ``mean_shift.running_mean`` -> ``head.mean_shift.running_mean``. Dropped
 (duplicates or loss buffers): ``stage*``, ``backbone.*``, ``edge_layers.*``,
 ``dp_layers.*``, ``path_indices*``, ``disp_target``. Any other key is an
-error. The result is loaded strictly into an ``IRNet`` of the widths the
-file implies before it is written.
+error. Before it is written, the result is checked key by key and shape by
+shape against an ``IRNet`` of the widths the file implies (it then loads
+strictly); the file is read with ``weights_only=True``.
 """
-import argparse
-import os
 import os.path as osp
 import re
 import sys
 from collections import OrderedDict
-from typing import Dict, Mapping
+from typing import Dict, Iterator, Mapping
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 import torch
 
+from mmwsss.fileio.converted_checkpoint import (
+    converter_parser,
+    fit_to_shapes,
+    load_state_dict,
+    reject_unknown_keys,
+    run_converter,
+    save_converted,
+    state_dict_of,
+)
 from mmwsss.fileio.weight_hints import WEIGHTS
-from mmwsss.utils import InvalidInputError, MissingInputError, WSSSInputError
+from mmwsss.utils import InvalidInputError
 
 _DROP_RE = re.compile(
     r'^(stage\d+\.|backbone\.|edge_layers\.|dp_layers\.|path_indices\d*$|'
@@ -66,24 +74,17 @@ def convert_state(state: Mapping[str, torch.Tensor]
                   ) -> Dict[str, torch.Tensor]:
     """Rename and filter; raise :class:`InvalidInputError` on unknown keys
     or a state that does not load into the implied ``IRNet``."""
-    out, unknown = OrderedDict(), []
-    for key, value in state.items():
-        key = key[7:] if key.startswith('module.') else key
-        new = official_key_to_mmwsss(key)
-        if new is None:
-            unknown.append(key)
-        elif new:
-            out[new] = value
-    if unknown:
-        raise InvalidInputError(
-            f'{len(unknown)} keys match no rule: {unknown[:10]}. ' + _FIX)
-    check_loads(out)
-    return out
+    state = state_dict_of(state, _FIX)
+    reject_unknown_keys(state, official_key_to_mmwsss, 'official IRN', _FIX)
+    out = OrderedDict((official_key_to_mmwsss(k), v)
+                      for k, v in state.items() if official_key_to_mmwsss(k))
+    return fit_to_irnet(out)
 
 
-def check_loads(state: Dict[str, torch.Tensor]) -> None:
-    """Load ``state`` strictly into an ``IRNet`` with the file's widths
-    (zero ``num_batches_tracked`` counters are added when absent)."""
+def fit_to_irnet(state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """``state`` checked against an ``IRNet`` with the file's widths, in
+    its order (zero ``num_batches_tracked`` counters are added when absent;
+    ``head.fc_dp7.4.running_mean`` is the mean-shift buffer)."""
     from mmwsss.registry import MODELS
     from mmwsss.utils import register_all_modules
     register_all_modules()
@@ -103,48 +104,41 @@ def check_loads(state: Dict[str, torch.Tensor]) -> None:
             backbone=dict(type='ResNet50Stages', base_channels=base),
             head=head,
             loss=dict(type='AffinityDisplacementLoss', crop_size=None)))
-    for key in model.state_dict():
-        if key.endswith('num_batches_tracked') and key not in state:
-            state[key] = torch.tensor(0, dtype=torch.long)
-    state['head.fc_dp7.4.running_mean'] = state.get(
-        'head.fc_dp7.4.running_mean',
-        state.get('head.mean_shift.running_mean'))
-    own = model.state_dict()
-    missing = [k for k in own if state.get(k) is None]
-    extra = [k for k in state if k not in own]
-    wrong = [k for k in own if k not in missing and
-             tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or extra or wrong:
-        raise InvalidInputError(
-            f'the converted state does not fit IRNet(base_channels={base}): '
-            f'missing {missing[:5]}, unexpected {extra[:5]}, wrong shapes '
-            f'{wrong[:5]}. ' + _FIX)
+    mean = state.get('head.mean_shift.running_mean')
+    if mean is not None:
+        state.setdefault('head.fc_dp7.4.running_mean', mean)
+    expected = OrderedDict(
+        (k, v.shape) for k, v in model.state_dict().items())
+    return fit_to_shapes(state, expected, f'IRNet(base_channels={base})',
+                         _FIX)[0]
+
+
+def convert(src: str, dst: str) -> dict:
+    """Convert the file ``src`` and save ``dst``.
+
+    Returns:
+        dict: the ``meta`` saved with the weights.
+    """
+    state = convert_state(load_state_dict(src, _FIX))
+    return save_converted(dst, state, src,
+                          'tools/model_converters/irn_official.py')
+
+
+def summary(meta: dict) -> Iterator[str]:
+    """The line printed after a conversion."""
+    yield f'converted {meta["num_tensors"]} tensors'
+
+
+def parse_args(argv=None):
+    return converter_parser(__doc__.split('\n')[0],
+                            'official res50_irn.pth',
+                            'output checkpoint').parse_args(argv)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='official res50_irn.pth')
-    parser.add_argument('dst', help='output checkpoint')
-    args = parser.parse_args(argv)
-    try:
-        if not osp.isfile(args.src):
-            raise MissingInputError(f'{args.src} does not exist. ' + _FIX)
-        ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
-        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
-            else None
-        if not isinstance(state, dict):
-            raise InvalidInputError(f'{args.src} holds no state dict. ' +
-                                    _FIX)
-        out = convert_state(state)
-    except WSSSInputError as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 2
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    torch.save(dict(state_dict=out,
-                    meta=dict(source=osp.basename(args.src),
-                              converter='irn_official')), args.dst)
-    print(f'wrote {len(out)} tensors to {args.dst}')
-    return 0
+    args = parse_args(argv)
+    return run_converter(lambda: convert(args.src, args.dst), args.dst,
+                         summary)
 
 
 if __name__ == '__main__':

@@ -49,27 +49,27 @@ classifier) is dropped. ``X`` is 1 (projection shortcut), 2a (first conv /
 pre-activation BN), 2b1 (second conv of a basic block, the 3x3 of a
 bottleneck / the BN in front of it) or 2b2 (bottleneck only).
 """
-import argparse
 import os
 import os.path as osp
 import re
 import struct
 import sys
 from collections import OrderedDict
-from typing import BinaryIO, Dict, List, Optional, Tuple
+from typing import BinaryIO, Dict, Iterator, List, Optional, Tuple
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 import numpy as np
 import torch
 
-from mmwsss.fileio.weight_hints import WEIGHTS
-from mmwsss.utils import (
-    InvalidInputError,
-    MissingInputError,
-    WSSSInputError,
-    sha256_file,
+from mmwsss.fileio.converted_checkpoint import (
+    converter_parser,
+    load_state_dict,
+    run_converter,
+    save_converted,
 )
+from mmwsss.fileio.weight_hints import WEIGHTS
+from mmwsss.utils import InvalidInputError, MissingInputError
 
 LIST_MAGIC = 0x112
 V1_MAGIC = 0xF993FAC8
@@ -350,20 +350,8 @@ def convert_torch(path: str) -> Tuple[Dict[str, torch.Tensor], dict]:
     Keeps the trunk tensors (``module.`` prefixes stripped), drops the rest
     (e.g. ``fc8.weight``) and checks that the trunk is complete.
     """
-    try:
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as exc:  # unpickling/zip errors of many kinds
-        raise InvalidInputError(
-            f'{path}: neither an MXNet NDArray file nor a readable torch '
-            f'checkpoint ({type(exc).__name__}: {exc}). ' + _FIX) from exc
-    if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
-        ckpt = ckpt['state_dict']
-    if not isinstance(ckpt, dict) or not all(
-            isinstance(v, torch.Tensor) for v in ckpt.values()):
-        raise InvalidInputError(
-            f'{path}: the torch file is not a state dict of tensors. ' + _FIX)
-    state = OrderedDict(
-        (k[7:] if k.startswith('module.') else k, v) for k, v in ckpt.items())
+    state = load_state_dict(path, _FIX,
+                            'MXNet NDArray file or torch checkpoint')
     trunk = re.compile(r'^(conv1a|bn7|b\d+(_\d+)?)\.')
     dropped = [k for k in state if not trunk.match(k)]
     state = OrderedDict((k, v.float() if v.is_floating_point() else v)
@@ -390,47 +378,40 @@ def convert(src: str, dst: str) -> dict:
         state, report = convert_mxnet(src)
     else:
         state, report = convert_torch(src)
-    width = state['bn7.running_mean'].shape[0] / 4096
-    meta = dict(
+    return save_converted(
+        dst,
+        state,
+        src,
+        'tools/model_converters/resnet38d_mxnet.py',
         architecture='ResNet38d',
-        width_mult=width,
-        source=osp.basename(src),
-        source_sha256=sha256_file(src),
+        width_mult=state['bn7.running_mean'].shape[0] / 4096,
         source_format=report['format'],
-        num_tensors=len(state),
-        dropped_keys=list(report['dropped']),
-        converter='tools/model_converters/resnet38d_mxnet.py')
-    if osp.dirname(dst):
-        os.makedirs(osp.dirname(dst), exist_ok=True)
-    torch.save(dict(state_dict=state, meta=meta), dst)
-    return meta
+        dropped_keys=list(report['dropped']))
+
+
+def summary(meta: dict) -> Iterator[str]:
+    """The line printed after a conversion."""
+    dropped = meta['dropped_keys']
+    yield (f'converted {meta["num_tensors"]} tensors '
+           f'({meta["source_format"]}, width_mult={meta["width_mult"]:g}); '
+           f'dropped {len(dropped)} keys{": " if dropped else ""}'
+           f'{", ".join(dropped)}; unmatched 0 keys')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert the MXNet ResNet-38d ImageNet weights (model A1,'
-        ' resnet_38d.params) into a state dict for mmwsss ResNet38d; a torch '
-        'file with official PyTorch names is passed through.')
-    parser.add_argument('src', help='MXNet .params file or torch .pth file')
-    parser.add_argument(
-        'dst', help='output .pth, e.g. pretrained/resnet38d_imagenet.pth')
-    return parser.parse_args(argv)
+    return converter_parser(
+        'Convert the MXNet ResNet-38d ImageNet weights (model A1, '
+        'resnet_38d.params) into a state dict for mmwsss ResNet38d; a torch '
+        'file with official PyTorch names is passed through.',
+        'MXNet .params file or torch .pth file',
+        'output .pth, e.g. pretrained/resnet38d_imagenet.pth').parse_args(
+            argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        meta = convert(args.src, args.dst)
-    except WSSSInputError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    dropped = meta['dropped_keys']
-    print(f'converted {meta["num_tensors"]} tensors '
-          f'({meta["source_format"]}, width_mult={meta["width_mult"]:g}); '
-          f'dropped {len(dropped)} keys{": " if dropped else ""}'
-          f'{", ".join(dropped)}; unmatched 0 keys')
-    print(f'saved {args.dst}')
-    return 0
+    return run_converter(lambda: convert(args.src, args.dst), args.dst,
+                         summary)
 
 
 if __name__ == '__main__':
