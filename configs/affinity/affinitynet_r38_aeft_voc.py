@@ -15,9 +15,13 @@
 # 0.85 GB each): AEFT keeps the one whose walk gives the best pseudo-label
 # mIoU on VOC train, which the pipeline's AffinityTrainStage(select=...)
 # does (configs/aeft/gpp_r38_voc.py; select=None keeps the last one).
-# Out of scope here: AEFT's in-training evaluation leaves the model in eval
-# mode, so dropout is off from iteration 1,600 on; this config trains with
-# dropout throughout.
+# AEFT's walk evaluation at iteration 1,600 calls model.eval() and never
+# model.train(), so iterations 1,601 to the last train in eval mode: the
+# EvalModeFromIterHook below does the same (begin=1600, mode='eval'; with the
+# frozen BN of ResNet-38d this switches the b6 / b7 dropout off). To train
+# with dropout throughout, keep only FiniteLossCheckHook in custom_hooks (a
+# config based on this one), or move the start past the last iteration:
+#   --cfg-options custom_hooks.1.begin=10576
 _base_ = ['./affinitynet_r38_psa_voc.py']
 model = dict(
     # no ImageNet weights: the classifier checkpoint provides the trunk
@@ -41,4 +45,8 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 default_hooks = dict(
     checkpoint=dict(interval=200, save_begin=1600, max_keep_ckpts=-1))
+custom_hooks = [
+    dict(type='FiniteLossCheckHook'),
+    dict(type='EvalModeFromIterHook', begin=1600, mode='eval'),
+]
 load_from = None
