@@ -40,7 +40,7 @@ toy: $(STAMP)
 
 $(TOYPRE): | $(STAMP)
 	$(PY) tools/misc/make_toy_voc.py --out data/toyvoc_pretrain --seed 1
-	@echo "pre-training the toy trunk (about 6 min on 2 cores; log: $(TOYPRE_WORK)/pretrain.log)"
+	@echo "pre-training the toy trunk (about 5 min on 2 cores; log: $(TOYPRE_WORK)/pretrain.log)"
 	@mkdir -p $(TOYPRE_WORK)
 	$(THREADS) $(PY) tools/train.py configs/baseline/pretrain_r38tiny_toy.py \
 		--work-dir $(TOYPRE_WORK) > $(TOYPRE_WORK)/pretrain.log 2>&1 \
