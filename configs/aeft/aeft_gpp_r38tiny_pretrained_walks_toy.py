@@ -8,6 +8,8 @@
 # first 200 training images and the best pseudo-label mIoU wins (VOC: every
 # 200 iterations from 1,600 on, all of VOC train; select=None: the last).
 _base_ = ['./aeft_gpp_r38tiny_pretrained_toy.py']
+# scores the checkpoints (psa_train.select) and makes the labels (psa_walk)
+toy_psa_walk = dict(type='PSARandomWalkRefiner', alpha=1, beta=8, logt=2)
 stages = dict(
     psa_labels=dict(
         type='AffinityLabelStage',
@@ -24,8 +26,7 @@ stages = dict(
                 checkpoint=dict(
                     interval=75, save_begin=150, max_keep_ckpts=-1))),
         select=dict(
-            refiner=dict(type='PSARandomWalkRefiner', alpha=1, beta=8,
-                         logt=2),
+            refiner=toy_psa_walk,
             start=150,
             interval=75,
             split='train',
@@ -35,7 +36,7 @@ stages = dict(
         type='RefineStage',
         affinity='psa_train',
         nproc=2,
-        refiner=dict(type='PSARandomWalkRefiner', alpha=1, beta=8, logt=2)),
+        refiner=toy_psa_walk),
     irn_labels=dict(
         type='AffinityLabelStage',
         split='train',

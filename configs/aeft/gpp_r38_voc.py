@@ -54,6 +54,17 @@ default_hooks = dict(
 # SegmentationClass) is scored and the checkpoint of the best pseudo-label
 # mIoU is kept (aff_train.select, the refine stage's walk; select=None keeps
 # the last checkpoint). The 46 checkpoints it saves take about 0.85 GB each.
+# AEFT's walk: alpha 19, beta 8, 2^6 steps, a 1-iteration CRF over the 21
+# channels; it both scores the checkpoints (aff_train.select) and makes the
+# pseudo labels (refine).
+aeft_walk = dict(
+    type='PSARandomWalkRefiner',
+    alpha=19,
+    beta=8,
+    logt=6,
+    crf=dict(n_iter=1),
+    num_classes=20,
+    device='cuda')
 trainaug = dict(
     split='trainaug', label_source='file', seg_map_dir='SegmentationClassAug')
 stages = dict(
@@ -76,14 +87,7 @@ stages = dict(
         labels='aff_labels',
         init_from='train',
         select=dict(
-            refiner=dict(
-                type='PSARandomWalkRefiner',
-                alpha=19,
-                beta=8,
-                logt=6,
-                crf=dict(n_iter=1),
-                num_classes=20,
-                device='cuda'),
+            refiner=aeft_walk,
             start=1600,
             interval=200,
             split='train',
@@ -94,14 +98,7 @@ stages = dict(
         dataset=trainaug,
         affinity='aff_train',
         nproc=1,
-        refiner=dict(
-            type='PSARandomWalkRefiner',
-            alpha=19,
-            beta=8,
-            logt=6,
-            crf=dict(n_iter=1),
-            num_classes=20,
-            device='cuda')),
+        refiner=aeft_walk),
     segment=dict(
         type='SegmentStage',
         config='configs/deeplab/deeplabv2_r101_voc_pseudo.py',
