@@ -37,6 +37,7 @@ from mmwsss.fileio.coco_masks import (
     mask_to_polygons,
     mask_to_rle_counts,
 )
+from mmwsss.utils import InvalidInputError
 from .toy_output import ToyOutput
 from .toy_voc import TOY_CLASSES, TOY_VERSION, render_toy_instances
 
@@ -130,8 +131,10 @@ def make_toy_coco(out_dir: str,
         str: ``out_dir``.
     """
     if num_train < 1 or num_val < 1 or size < 32:
-        raise ValueError('make_toy_coco needs num_train >= 1, num_val >= 1 '
-                         f'and size >= 32, got {num_train}, {num_val}, {size}')
+        raise InvalidInputError(
+            f'make_toy_coco needs num_train >= 1, num_val >= 1 and size >= 32 '
+            f'(--num-train, --num-val, --size), got {num_train}, '
+            f'{num_val}, {size}')
     args = dict(
         version=TOY_VERSION,
         seed=seed,

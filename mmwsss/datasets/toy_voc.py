@@ -26,6 +26,7 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from mmwsss import fileio
+from mmwsss.utils import InvalidInputError
 from .toy_output import ToyOutput
 
 TOY_CLASSES = ('disc', 'square', 'triangle', 'cross', 'ring', 'star')
@@ -270,8 +271,10 @@ def make_toy_voc(out_dir: str,
         str: ``out_dir``.
     """
     if num_train < 1 or num_val < 0 or size < 32:
-        raise ValueError('make_toy_voc needs num_train >= 1, num_val >= 0 '
-                         f'and size >= 32, got {num_train}, {num_val}, {size}')
+        raise InvalidInputError(
+            f'make_toy_voc needs num_train >= 1, num_val >= 0 and size >= 32 '
+            f'(--num-train, --num-val, --size), got {num_train}, '
+            f'{num_val}, {size}')
     args = dict(
         version=TOY_VERSION,
         seed=seed,

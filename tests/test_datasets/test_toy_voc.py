@@ -146,3 +146,11 @@ def test_command_line(tmp_path, capsys):
         tool.main(['--out', out, '--num-train', '4'])
     assert exc.value.code == 2
     assert '--overwrite' in capsys.readouterr().err
+    # a bad size: the message names the option, no traceback, no folder
+    with pytest.raises(SystemExit) as exc:
+        tool.main(['--out', str(tmp_path / 'small'), '--size', '5'])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert '--size' in err and 'got 2000, 300, 5' in err
+    assert 'Traceback' not in err
+    assert not osp.exists(tmp_path / 'small')
