@@ -1,8 +1,8 @@
 """Tests for tools/model_converters/deeplab_caffe.py.
 
-The ``.caffemodel`` files are written by a small protobuf encoder below (no
-caffe or protobuf needed), in the new (``layer``) and the V1 (``layers``)
-formats, with packed and unpacked repeated fields.
+The ``.caffemodel`` files are written by ``tests/caffemodel_writer.py`` (no
+caffe or protobuf needed); the reader's own tests (wire format, corrupt
+files) are in ``tests/test_fileio/test_caffemodel.py``.
 """
 import os.path as osp
 
@@ -11,84 +11,22 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from caffemodel_writer import (
+    V1_CONVOLUTION,
+    V1_DATA,
+    V1_INNER_PRODUCT,
+    V1_RELU,
+    blob,
+    layer,
+    net,
+    write,
+)
 from helpers import ROOT, load_tool
 from mmwsss.models.backbones import VGG16LargeFOV
 from mmwsss.registry import MODELS
 from mmwsss.utils import InvalidInputError, MissingInputError
 
 conv = load_tool('model_converters/deeplab_caffe.py', 'deeplab_caffe')
-
-V1_CONVOLUTION, V1_INNER_PRODUCT, V1_DATA, V1_RELU = 4, 14, 5, 18
-
-
-def varint(value):
-    value &= (1 << 64) - 1  # negative int32/int64: ten bytes
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def key(number, wire):
-    return varint(number << 3 | wire)
-
-
-def len_field(number, payload):
-    if isinstance(payload, str):
-        payload = payload.encode()
-    return key(number, 2) + varint(len(payload)) + payload
-
-
-def varint_field(number, value):
-    return key(number, 0) + varint(value)
-
-
-def unpacked(number, values, dtype):
-    """One fixed-size field per element (wire 5 for float, 1 for double)."""
-    tag = np.frombuffer(key(number, 5 if dtype == '<f4' else 1), np.uint8)
-    rec = np.zeros(len(values), [('tag', np.uint8, tag.size), ('v', dtype)])
-    rec['tag'], rec['v'] = tag, values
-    return rec.tobytes()
-
-
-def blob(array, legacy=None, packed=True, double=False):
-    """A BlobProto: ``legacy`` (num, channels, height, width) or ``shape``."""
-    array = np.asarray(array)
-    if legacy is not None:
-        assert np.prod(legacy) == array.size
-        out = b''.join(varint_field(i, d) for i, d in enumerate(legacy, 1))
-    elif packed:
-        out = len_field(7, len_field(1, b''.join(map(varint, array.shape))))
-    else:
-        out = len_field(7, b''.join(varint_field(1, d) for d in array.shape))
-    number, dtype = (8, '<f8') if double else (5, '<f4')
-    flat = array.astype(dtype).ravel()
-    if packed:
-        return out + len_field(number, flat.tobytes())
-    return out + unpacked(number, flat, dtype)
-
-
-def layer(name, type_, blobs=(), fmt='layer'):
-    """A LayerParameter (string type) or V1LayerParameter (enum type)."""
-    if fmt == 'layer':
-        head = len_field(1, name) + len_field(2, type_)
-        head += len_field(3, 'bottom') + varint_field(10, 1)  # skipped
-        return head + b''.join(len_field(7, b) for b in blobs)
-    head = len_field(4, name) + varint_field(5, type_)
-    return head + b''.join(len_field(6, b) for b in blobs)
-
-
-def net(layers, fmt='layer', name='net'):
-    number = 100 if fmt == 'layer' else 2
-    return len_field(1, name) + b''.join(len_field(number, x) for x in layers)
-
-
-def write(path, data):
-    path.write_bytes(data)
-    return str(path)
 
 
 @pytest.fixture(scope='module')
@@ -157,44 +95,6 @@ def test_truncated_file(vgg_caffemodel, tmp_path, capsys):
     err = capsys.readouterr().err
     assert src in err and 'truncated' in err and 'vgg16_20M' in err
     assert not dst.exists()
-
-
-def test_reader_wire_variants(tmp_path):
-    """Packed and unpacked data and dims, double_data, unknown fields of
-    every wire type, V0 layers wrapped in V1 layers."""
-    a = np.arange(12, dtype=np.float32).reshape(3, 4) - 5.5
-    b = np.linspace(-1, 1, 6).reshape(1, 2, 3)
-    # data split into a packed chunk, an unpacked run and a packed chunk
-    mixed = (len_field(7, len_field(1, varint(2) + varint(3))) +
-             len_field(5, a.ravel()[:2].tobytes()) +
-             unpacked(5, a.ravel()[2:5], '<f4') +
-             len_field(5, a.ravel()[5:6].tobytes()))
-    extra = (key(999, 1) + b'\x01' * 8 + key(998, 5) + b'\x02' * 4 +
-             varint_field(997, 2**40) + len_field(996, b'\x00\x01'))
-    layers = [
-        layer('a', 'Convolution', [blob(a, packed=False), blob(a[0])]),
-        layer('b', 'Scale', [blob(b, double=True),
-                             blob(b, packed=False, double=True)]),
-        layer('m', 'Bias', [mixed + extra]) + extra,
-        layer('nothing', 'ReLU'),
-    ]
-    v0 = len_field(1, 'old') + len_field(2, 'conv') + len_field(
-        50, blob(a, legacy=(1, 1, 3, 4)))
-    data = net(layers) + len_field(2, len_field(1, v0)) + extra
-    layers, info = conv.read_caffemodel(write(tmp_path / 'x.caffemodel',
-                                              data))
-    assert list(layers) == ['a', 'b', 'm', 'old']
-    assert info == dict(name='net', formats=['layer', 'layers-v0'])
-    assert layers['a'].type == 'Convolution'
-    np.testing.assert_array_equal(layers['a'].blobs[0], a)
-    np.testing.assert_array_equal(layers['a'].blobs[1], a[0])
-    for got in layers['b'].blobs:
-        assert got.dtype == np.float32
-        np.testing.assert_array_equal(got, b.astype(np.float32))
-    np.testing.assert_array_equal(layers['m'].blobs[0], a.ravel()[:6]
-                                  .reshape(2, 3))
-    assert layers['old'].type == 'conv'
-    assert layers['old'].blobs[0].shape == (1, 1, 3, 4)
 
 
 def resnet_layers(rng):
@@ -298,21 +198,7 @@ def test_wrong_shapes_blobs_and_missing_layers(tmp_path):
         conv.convert(src, str(tmp_path / 'o.pth'), 'vgg16')
 
 
-def test_corrupt_and_missing_files(tmp_path, capsys):
-    cases = {
-        'junk': (b'not a weights file at all', 'wire type'),
-        'empty': (net([layer('relu', 'ReLU')]), 'no layer with weights'),
-        'count': (net([layer('x', 'Scale', [
-            len_field(7, len_field(1, varint(3))) +
-            len_field(5, np.zeros(2, np.float32).tobytes())])]),
-            r"blob 0 of layer 'x': 2 values for shape \(3,\)"),
-        'twice': (net([layer('x', 'Scale', [blob(np.zeros(2))])] * 2),
-                  "two layers with weights are named 'x'"),
-    }
-    for name, (data, message) in cases.items():
-        src = write(tmp_path / f'{name}.caffemodel', data)
-        with pytest.raises(InvalidInputError, match=message):
-            conv.read_caffemodel(src)
+def test_missing_file(tmp_path, capsys):
     missing = str(tmp_path / 'nowhere' / 'init.caffemodel')
     with pytest.raises(MissingInputError):
         conv.convert(missing, str(tmp_path / 'o.pth'), 'resnet101')

@@ -1,7 +1,8 @@
 """Tests for tools/model_converters/resnet38d_mxnet.py.
 
-The MXNet file is produced by a small writer below (no mxnet needed), with
-the official ademxapp names for a width-reduced ResNet-38d.
+The MXNet files are written by ``tests/mxnet_params_writer.py`` (no mxnet
+needed), with the official ademxapp names for a width-reduced ResNet-38d;
+the reader's own tests are in ``tests/test_fileio/test_mxnet_params.py``.
 """
 import struct
 
@@ -12,36 +13,11 @@ import torch
 from helpers import load_tool
 from mmwsss.models.backbones import ResNet38d
 from mmwsss.utils import InvalidInputError, MissingInputError
+from mxnet_params_writer import write_params
 
 conv = load_tool('model_converters/resnet38d_mxnet.py', 'resnet38d_mxnet')
 
 WIDTH = 0.125
-_FLAGS = {np.dtype('float32'): 0, np.dtype('float64'): 1,
-          np.dtype('float16'): 2, np.dtype('int32'): 4}
-
-
-def write_params(path, arrays, version='v2'):
-    """Write ``arrays`` (name -> ndarray) as an MXNet NDArray list."""
-    chunks = [struct.pack('<QQQ', 0x112, 0, len(arrays))]
-    for array in arrays.values():
-        array = np.ascontiguousarray(array)
-        dims = array.shape
-        if version == 'v2':
-            chunks.append(struct.pack('<Ii', 0xF993FAC9, 0))
-            chunks.append(struct.pack(f'<i{len(dims)}q', len(dims), *dims))
-        elif version == 'v1':
-            chunks.append(struct.pack('<I', 0xF993FAC8))
-            chunks.append(struct.pack(f'<i{len(dims)}q', len(dims), *dims))
-        else:  # legacy: ndim and dims as uint32, no magic
-            chunks.append(struct.pack(f'<I{len(dims)}I', len(dims), *dims))
-        chunks.append(struct.pack('<iii', 1, 0, _FLAGS[array.dtype]))
-        chunks.append(array.astype(array.dtype.newbyteorder('<')).tobytes())
-    chunks.append(struct.pack('<Q', len(arrays)))
-    for name in arrays:
-        raw = name.encode()
-        chunks.append(struct.pack('<Q', len(raw)) + raw)
-    with open(path, 'wb') as f:
-        f.write(b''.join(chunks))
 
 
 def official_mxnet_names():
@@ -115,24 +91,6 @@ def test_official_names_cover_the_trunk():
     trunk = {k for k in ResNet38d(width_mult=WIDTH).state_dict()
              if not k.endswith('num_batches_tracked')}
     assert mapped == trunk
-
-
-@pytest.mark.parametrize('version', ['v2', 'v1', 'legacy'])
-def test_reader_versions_and_dtypes(tmp_path, version):
-    arrays = {
-        'arg:a': np.arange(6, dtype=np.float32).reshape(2, 3),
-        'arg:b': np.linspace(0, 1, 4).astype(np.float64),
-        'aux:c': np.array([[1.5, -2.0]], dtype=np.float16),
-        'arg:d': np.arange(3, dtype=np.int32).reshape(1, 1, 3),
-    }
-    path = tmp_path / 'x.params'
-    write_params(path, arrays, version)
-    got, info = conv.read_mxnet_params(str(path))
-    assert list(got) == list(arrays)
-    assert info['versions'] == [version]
-    for name, value in arrays.items():
-        assert got[name].dtype == value.dtype
-        np.testing.assert_array_equal(got[name], value)
 
 
 def test_convert_round_trip_and_strict_load(tmp_path, capsys):
