@@ -79,6 +79,65 @@ def test_quick_prints_every_case_with_exact_label_agreement(capsys):
     assert result['train'] == []
 
 
+@pytest.mark.parametrize('kind', ['psa', 'irn'])
+def test_walks_take_tensors_as_on_the_gpu(kind):
+    """The tensors ``--device cuda`` moves (psa affinities; IRN boundary
+    map and CAMs) give the same walks as the arrays, here on the CPU."""
+    cases = _cases()
+    job = dict(kind=kind, size=(60, 96), logt=4, alpha=16.0)
+    arrays = cases.make_inputs(job)
+    names = ('affinity', ) if kind == 'psa' else ('edge', 'cams')
+    tensors = dict(arrays,
+                   **{n: torch.from_numpy(arrays[n]) for n in names})
+    for path in ('sparse', 'dense'):
+        ref = cases.walk_once(dict(job, path=path), arrays)
+        out = cases.walk_once(dict(job, path=path), tensors)
+        torch.testing.assert_close(
+            torch.as_tensor(out['walked']), torch.as_tensor(ref['walked']),
+            rtol=0, atol=0)
+        assert np.array_equal(out['label'], ref['label'])
+
+
+def test_cuda_without_cuda_exits_2_with_one_line(monkeypatch, capsys):
+    tool = load_tool('analysis/benchmark_random_walk.py')
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(SystemExit) as exc:
+        tool.main(['--device', 'cuda', '--quick'])
+    assert exc.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ''
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and 'CUDA is not available' in lines[0]
+    assert '--device cpu' in lines[0] and 'Traceback' not in captured.err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_quick_on_cuda_prints_every_case_with_exact_label_agreement(
+        capsys):
+    tool = load_tool('analysis/benchmark_random_walk.py')
+    result = tool.main(['--quick', '--device', 'cuda'])
+    out = capsys.readouterr().out
+    assert 'peak MB of GPU memory' in out
+    rows = [[cell.strip() for cell in line.strip('|').split('|')]
+            for line in out.splitlines()
+            if line.startswith('| ') and not line.startswith('| case')]
+    assert [(r[0], r[1]) for r in rows] == [
+        ('psa', 'dense'), ('psa', 'sparse'), ('AEFT/hfpl', 'dense'),
+        ('AEFT/hfpl', 'sparse'), ('IRN', 'dense'), ('IRN', 'sparse'),
+        ('IRN', 'dense (extrapolated from 80x60)'), ('IRN', 'sparse')
+    ]
+    assert [r[3] for r in rows] == ['15x20'] * 6 + ['30x40'] * 2
+    assert all(r[6] == '-' and float(r[7]) > 0 and float(r[8]) >= 0
+               for r in rows)
+    compared = [r for r in rows if r[10] != '-']
+    assert len(compared) == 3
+    assert all(float(r[10]) < 1e-4 and r[11] == '100.000'
+               for r in compared)
+    assert all(r['identical'] == 100.0 for r in result['psa'] +
+               result['irn'] if r['identical'] is not None)
+
+
 def _train_helper():
     load_tool('analysis/benchmark_random_walk.py')
     return load_tool('analysis/affinity_train_step.py')

@@ -1,8 +1,8 @@
 """Seconds, peak memory and agreement of the sparse random walk against the
 official dense matrix squaring, on 500 x 375 (W x H) images.
 
-``python tools/analysis/benchmark_random_walk.py [--threads 1 2]
-[--repeats 3] [--irn-dense-full] [--train-step] [--quick]
+``python tools/analysis/benchmark_random_walk.py [--device cpu]
+[--threads 1 2] [--repeats 3] [--irn-dense-full] [--train-step] [--quick]
 [--omp-wait-policy passive]``
 
 Full walks from CAM-like scores to a label map, sparse (``psa_walk``,
@@ -30,7 +30,17 @@ RSS after imports, inputs and a warm-up walk on an 80 x 48 image.
 Agreement: max |sparse - dense| of the walked scores, and the share of
 identical label pixels.
 
+``--device cuda``: every walk (sparse and dense) runs on ``cuda:0``, its
+inputs moved there once before timing (psa CAMs stay NumPy, as
+``psa_walk`` takes them: both psa paths copy the scores in each walk);
+each walk is bracketed by ``torch.cuda.synchronize()``; peak MB is GPU
+memory, ``torch.cuda.max_memory_allocated()`` after
+``torch.cuda.reset_peak_memory_stats()``, above the inputs; ``--threads``
+is ignored (one row per case, threads ``-``). Without CUDA it exits with
+status 2. The training step stays on the CPU.
+
 ``--train-step``: one AffinityNet and one IRNet training step on CPU
+(also with ``--device cuda``)
 (random init, random images, pair labels from the configs' own pipelines;
 ``affinity_train_step.py``). ``--quick``: small grids, one repeat, no
 training step (used by the tests).
@@ -49,6 +59,8 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
 
 import numpy as np  # noqa: E402
+
+from mmwsss.utils import InvalidInputError, exit_on_user_error  # noqa: E402
 
 FULL = (375, 500)  # (H, W) here; tables print W x H
 WARMUP = (48, 80)
@@ -82,20 +94,24 @@ def child_main(job: dict, result: str) -> None:
     import warnings
     warnings.simplefilter('ignore')
     import torch
-    torch.set_num_threads(job['threads'])
+    if job['threads'] is not None:
+        torch.set_num_threads(job['threads'])
     if job['kind'] == 'train':
         from affinity_train_step import train_case
         print(json.dumps(train_case(job)))
         return
     import random_walk_cases as cases
     warmup = dict(job, size=WARMUP)  # first-call costs out of the peak
-    cases.walk_once(warmup, cases.make_inputs(warmup))
-    inputs = cases.make_inputs(job)
-    run = cases.timed_runs(lambda: cases.walk_once(job, inputs),
-                           job['repeats'])
+    cases.walk_once(warmup, cases.on_device(warmup,
+                                            cases.make_inputs(warmup)))
+    inputs = cases.on_device(job, cases.make_inputs(job))
+    timed = (cases.timed_runs if job.get('device', 'cpu') == 'cpu' else
+             cases.timed_runs_cuda)
+    run = timed(lambda: cases.walk_once(job, inputs), job['repeats'])
+    walked = torch.as_tensor(run['out']['walked']).cpu()
     np.savez(
         result,
-        walked=np.asarray(run['out']['walked'], np.float64),
+        walked=np.asarray(walked, np.float64),
         label=np.asarray(run['out']['label']))
     print(json.dumps(dict(seconds=run['seconds'], peak_mb=run['peak_mb'])))
 
@@ -104,8 +120,10 @@ def run_child(job: dict, workdir: str) -> dict:
     """One case in a subprocess: its JSON figures plus ``walked`` and
     ``label`` for walks."""
     result = osp.join(workdir, 'case.npz')
-    env = dict(os.environ, OMP_NUM_THREADS=str(job['threads']),
-               MKL_NUM_THREADS=str(job['threads']))
+    env = dict(os.environ)
+    if job['threads'] is not None:
+        env.update(OMP_NUM_THREADS=str(job['threads']),
+                   MKL_NUM_THREADS=str(job['threads']))
     if job.get('omp_wait_policy', 'inherit') != 'inherit':
         env['OMP_WAIT_POLICY'] = job['omp_wait_policy'].upper()
     proc = subprocess.run(
@@ -151,7 +169,7 @@ def print_walk_table(title: str, rows: list) -> None:
     print(f'\n### {title}\n\n{WALK_HEADER}\n' + '|---' * 12 + '|')
     for r in rows:
         print(f"| {r['case']} | {r['path']} | {r['image']} | {r['grid']} | "
-              f"{r['channels']} | {r['steps']} | {r['threads']} | "
+              f"{r['channels']} | {r['steps']} | {fmt(r['threads'], '{}')} | "
               f"{r['seconds']:.3f} | {r['peak_mb']:.1f} | "
               f"{fmt(r['speedup'], '{:.0f}x')} | {fmt(r['diff'], '{:.1e}')} "
               f"| {fmt(r['identical'], '{:.3f}')} |")
@@ -163,7 +181,7 @@ def psa_rows(args, sizes, workdir) -> list:
         for threads in args.threads:
             base = dict(kind='psa', size=sizes['psa'], logt=logt,
                         alpha=alpha, threads=threads, repeats=args.repeats,
-                        dtype=args.dense_dtype,
+                        dtype=args.dense_dtype, device=args.device,
                         omp_wait_policy=args.omp_wait_policy)
             dense_job = dict(base, path='dense', channels=21)
             sparse_job = dict(base, path='sparse', channels=4)
@@ -182,7 +200,7 @@ def irn_rows(args, sizes, workdir) -> list:
         dense_sizes.append(full)
     for threads in args.threads:
         base = dict(kind='irn', logt=IRN_EXP_TIMES, threads=threads,
-                    channels=3, dtype=args.dense_dtype,
+                    channels=3, dtype=args.dense_dtype, device=args.device,
                     omp_wait_policy=args.omp_wait_policy)
         last = None
         for size in dense_sizes:
@@ -236,6 +254,10 @@ def train_rows(args, workdir) -> list:
     return rows
 
 
+def where(threads) -> str:
+    return 'on the GPU' if threads is None else f'at {threads} thread(s)'
+
+
 def summary(psa: list, irn: list, full) -> None:
     """The targets: psa >= 50x, IRN sparse <= 2 s per image on the full
     image, labels identical."""
@@ -249,18 +271,21 @@ def summary(psa: list, irn: list, full) -> None:
         speedups = [r['speedup'] for r in psa
                     if r['path'] == 'sparse' and r['threads'] == threads]
         met = 'met' if min(speedups) >= 50 else 'NOT met'
-        print(f'- psa walks >= 50x faster than dense at {threads} '
-              f'thread(s): min {min(speedups):.0f}x ({met})')
+        print(f'- psa walks >= 50x faster than dense {where(threads)}: '
+              f'min {min(speedups):.0f}x ({met})')
     for r in irn_full:
         met = 'met' if r['seconds'] <= 2 else 'NOT met'
-        print(f"- IRN sparse walk at {r['image']}, {r['threads']} "
-              f"thread(s): {r['seconds']:.2f} s per image (<= 2 s: {met})")
+        print(f"- IRN sparse walk at {r['image']}, {where(r['threads'])}: "
+              f"{r['seconds']:.2f} s per image (<= 2 s: {met})")
     print(f'- identical label pixels: min {min(identical):.3f} % over '
           f'{len(identical)} comparisons')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--device', choices=('cpu', 'cuda'), default='cpu',
+        help='where the walks run (cuda: cuda:0, --threads ignored)')
     parser.add_argument('--threads', type=int, nargs='+', default=[1, 2])
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument(
@@ -289,7 +314,21 @@ def parse_args(argv=None):
         parser.error('--threads and --repeats must be >= 1')
     if args.train_threads is None:
         args.train_threads = max(args.threads)
+    if args.device == 'cuda':
+        check_cuda()
+        args.threads = [None]
     return args
+
+
+def check_cuda() -> None:
+    """Exit with status 2 and one line when CUDA is not available."""
+    import torch
+    with exit_on_user_error():
+        if not torch.cuda.is_available():
+            raise InvalidInputError(
+                '--device cuda: CUDA is not available here '
+                '(torch.cuda.is_available() is False); run with --device '
+                'cpu')
 
 
 def main(argv=None) -> dict:
@@ -304,6 +343,10 @@ def main(argv=None) -> dict:
     policy = (os.environ.get('OMP_WAIT_POLICY', 'unset')
               if args.omp_wait_policy == 'inherit' else
               args.omp_wait_policy.upper())
+    if args.device == 'cuda':
+        import torch
+        print(f'GPU: {torch.cuda.get_device_name(0)}; peak MB is GPU '
+              'memory (max_memory_allocated above the inputs)')
     print(f'CPU: {os.cpu_count()} cores, load average '
           f'{os.getloadavg()[0]:.1f} at start; threads {args.threads}; '
           f'median of {args.repeats} walk(s) per case, dense IRN once; '
@@ -311,9 +354,11 @@ def main(argv=None) -> dict:
           f'OMP_WAIT_POLICY {policy}')
     with tempfile.TemporaryDirectory() as workdir:
         psa = psa_rows(args, sizes, workdir)
-        print_walk_table('psa / AEFT / hfpl walk (stride 8)', psa)
+        on = (' on cuda:0, peak MB of GPU memory'
+              if args.device == 'cuda' else '')
+        print_walk_table(f'psa / AEFT / hfpl walk (stride 8){on}', psa)
         irn = irn_rows(args, sizes, workdir)
-        print_walk_table('IRN walk (stride 4)', irn)
+        print_walk_table(f'IRN walk (stride 4){on}', irn)
         summary(psa, irn, sizes['irn_sparse'])
         train = train_rows(args, workdir) if args.train_step else []
     return dict(psa=psa, irn=irn, train=train)

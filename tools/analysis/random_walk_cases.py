@@ -28,7 +28,6 @@ from mmwsss.ops.pair_geometry import pair_endpoints, psa_pair_indices
 from mmwsss.ops.path_index import PathIndex, edge_to_affinity
 from mmwsss.refine.random_walk.irn_walk import irn_semantic_label
 from mmwsss.refine.random_walk.psa_walk import psa_walk
-from tests.references.dense_random_walk import dense_random_walk
 
 NUM_CLASSES = 20  # VOC foreground classes; psa walks bg + 20 channels
 PSA_RADIUS, PSA_BETA, STRIDE = 5, 8.0, 8
@@ -116,10 +115,27 @@ def irn_inputs(image_size, seed: int = 0) -> dict:
         grid=grid)
 
 
+def dense_affinity(cells: int, pair_i, pair_j, affinity):
+    """The dense A = I + sum_P a_ij (e_i e_j^T + e_j e_i^T), N x N, on the
+    device and in the dtype of ``affinity`` (a tensor)."""
+    device = affinity.device
+    src = torch.as_tensor(pair_i, device=device).reshape(-1)
+    dst = torch.as_tensor(pair_j, device=device).reshape(-1)
+    eye = torch.arange(cells, device=device)
+    return torch.sparse_coo_tensor(
+        torch.stack([torch.cat([src, eye, dst]),
+                     torch.cat([dst, eye, src])]),
+        torch.cat([affinity, affinity.new_ones(cells), affinity]),
+        (cells, cells)).to_dense()
+
+
 def dense_psa_walk(cams, keys, affinity, alpha: float, logt: int,
                    dtype=torch.float32) -> dict:
     """psa's walk with the dense matrix, all 21 channels (absent classes
-    zero), the same pooling, upsampling and argmax as ``psa_walk``."""
+    zero), the same pooling, upsampling and argmax as ``psa_walk``; on the
+    device of ``affinity`` (an array: the CPU), the NumPy ``cams`` copied
+    there as ``psa_walk`` does."""
+    affinity = torch.as_tensor(affinity).reshape(-1).to(dtype)
     num, height, width = cams.shape
     pad_h = STRIDE * math.ceil(height / STRIDE)
     pad_w = STRIDE * math.ceil(width / STRIDE)
@@ -127,19 +143,21 @@ def dense_psa_walk(cams, keys, affinity, alpha: float, logt: int,
     full = np.zeros((NUM_CLASSES + 1, height, width), np.float32)
     full[keys + 1] = cams
     full[0] = np.power(1 - cams.max(0), alpha, dtype=np.float32)
-    padded = F.pad(torch.from_numpy(full),
+    padded = F.pad(torch.from_numpy(full).to(affinity.device),
                    (0, pad_w - width, 0, pad_h - height))
     pooled = F.avg_pool2d(padded[None], STRIDE)[0].reshape(len(full), -1)
     pair_i, pair_j = pair_endpoints(*psa_pair_indices(PSA_RADIUS, grid))
-    walked = dense_random_walk(pooled, pair_i, pair_j, affinity.reshape(-1),
-                               PSA_BETA, logt, dtype)
-    walked = walked.reshape(len(full), *grid)
+    trans = dense_to_transition(
+        dense_affinity(grid[0] * grid[1], pair_i, pair_j, affinity),
+        PSA_BETA, logt)
+    walked = (pooled.to(dtype) @ trans).reshape(len(full), *grid)
     upsampled = F.interpolate(
         walked[None], size=(pad_h, pad_w), mode='bilinear',
         align_corners=False)[0]
-    label = upsampled[:, :height, :width].argmax(0).numpy().astype(np.uint8)
-    present = np.concatenate([[0], keys + 1])
-    return dict(walked=walked[present], label=label)
+    label = upsampled[:, :height, :width].argmax(0).cpu().numpy()
+    present = torch.from_numpy(np.concatenate([[0], keys + 1]))
+    return dict(walked=walked[present.to(walked.device)],
+                label=label.astype(np.uint8))
 
 
 def dense_to_transition(affinity, beta: float, times: int):
@@ -162,15 +180,10 @@ def dense_irn_propagate(scores, edge, beta: float, exp_times: int,
     padded = F.pad(edge[None], (radius, radius, 0, radius), value=1.0)
     index = PathIndex(radius, (pad_h, pad_w))
     sparse_aff = edge_to_affinity(padded, index.path_indices).reshape(-1)
-    cells = pad_h * pad_w
-    src = torch.from_numpy(index.src_indices).repeat(index.num_dirs)
-    dst = torch.from_numpy(index.dst_indices).reshape(-1)
-    eye = torch.arange(cells)
-    dense = torch.sparse_coo_tensor(
-        torch.stack([torch.cat([src, eye, dst]),
-                     torch.cat([dst, eye, src])]),
-        torch.cat([sparse_aff, torch.ones(cells, dtype=edge.dtype),
-                   sparse_aff]), (cells, cells)).to_dense()
+    dense = dense_affinity(
+        pad_h * pad_w,
+        torch.from_numpy(index.src_indices).repeat(index.num_dirs),
+        torch.from_numpy(index.dst_indices), sparse_aff)
     dense = dense.view(pad_h, pad_w, pad_h, pad_w)
     dense = dense[:-radius, radius:-radius, :-radius, radius:-radius]
     dense = dense.reshape(height * width, height * width)
@@ -183,8 +196,9 @@ def dense_irn_label(edge, cams, keys, image_size, exp_times: int,
                     dtype=torch.float32) -> dict:
     """IRN's semantic label with the dense walk (global max, constant
     background score, keys lookup), as ``make_sem_seg_labels.py``."""
-    edge = torch.from_numpy(edge)
-    walked = dense_irn_propagate(torch.from_numpy(cams), edge, IRN_BETA,
+    edge = torch.as_tensor(edge)
+    walked = dense_irn_propagate(torch.as_tensor(cams).to(edge.device),
+                                 edge, IRN_BETA,
                                  exp_times, dtype=dtype)
     up = F.interpolate(
         walked[None], scale_factor=4, mode='bilinear',
@@ -192,13 +206,27 @@ def dense_irn_label(edge, cams, keys, image_size, exp_times: int,
     up = up / up.max()
     with_bg = F.pad(up, (0, 0, 0, 0, 1, 0), value=IRN_BG)
     lut = np.concatenate([[0], keys + 1]).astype(np.uint8)
-    return dict(walked=walked, label=lut[with_bg.argmax(0).numpy()])
+    return dict(walked=walked, label=lut[with_bg.argmax(0).cpu().numpy()])
 
 
 def make_inputs(job: dict) -> dict:
     """The inputs of a walk case (not timed)."""
     maker = psa_inputs if job['kind'] == 'psa' else irn_inputs
     return maker(tuple(job['size']), job.get('seed', 0))
+
+
+def on_device(job: dict, inputs: dict) -> dict:
+    """The inputs with the walk's arrays as tensors on ``job['device']``
+    (moved once, before timing): psa affinities (psa CAMs stay NumPy, as
+    ``psa_walk`` takes them), IRN boundary map and CAMs. CPU: unchanged."""
+    device = job.get('device', 'cpu')
+    if device == 'cpu':
+        return inputs
+    names = ('affinity', ) if job['kind'] == 'psa' else ('edge', 'cams')
+    return dict(inputs, **{
+        name: torch.from_numpy(inputs[name]).to(device)
+        for name in names
+    })
 
 
 def walk_once(job: dict, inputs: dict) -> dict:
@@ -253,4 +281,24 @@ def timed_runs(fn, repeats: int) -> dict:
         out = fn()
         seconds.append(time.perf_counter() - start)
     peak = (status_kib('VmHWM') - baseline) / 1024
+    return dict(seconds=float(np.median(seconds)), peak_mb=peak, out=out)
+
+
+def timed_runs_cuda(fn, repeats: int) -> dict:
+    """As :func:`timed_runs` on the GPU: each call bracketed by
+    ``torch.cuda.synchronize()``; the peak is
+    ``torch.cuda.max_memory_allocated()`` after
+    ``torch.cuda.reset_peak_memory_stats()``, above the memory allocated
+    just before (the inputs), in MiB."""
+    torch.cuda.synchronize()
+    baseline = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    seconds = []
+    for _ in range(max(1, repeats)):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        out = fn()
+        torch.cuda.synchronize()
+        seconds.append(time.perf_counter() - start)
+    peak = (torch.cuda.max_memory_allocated() - baseline) / 2**20
     return dict(seconds=float(np.median(seconds)), peak_mb=peak, out=out)

@@ -45,8 +45,10 @@ def psa_walk(cams: np.ndarray,
     Args:
         cams (np.ndarray): (K, H, W) CAMs in [0, 1] of the present classes.
         keys (np.ndarray): (K,) their class indices (0-based, no bg).
-        affinity (np.ndarray): (|D_r|, n_src) affinities of the PSA pairs on
-            the (Hp / stride) x (Wp / stride) grid (direction-major).
+        affinity (np.ndarray | Tensor): (|D_r|, n_src) affinities of the
+            PSA pairs on the (Hp / stride) x (Wp / stride) grid
+            (direction-major). The walk runs on a tensor's device (the
+            scores are copied there), on the CPU for an array.
         radius (int): r of the pairs (psa 5; AEFT / hfpl
             :func:`mmwsss.ops.aeft_radius` of the grid).
         alpha (float): background power (psa 16 / 24 / 32, AEFT 19).
@@ -73,26 +75,27 @@ def psa_walk(cams: np.ndarray,
     grid = (pad_h // stride, pad_w // stride)
     bg = np.power(1 - (cams.max(0) if num else np.zeros(
         (height, width), np.float32)), alpha, dtype=np.float32)
-    scores = torch.from_numpy(np.concatenate([bg[None], cams]))
+    device = affinity.device if isinstance(affinity, torch.Tensor) else None
+    scores = torch.from_numpy(np.concatenate([bg[None], cams])).to(device)
     padded = F.pad(scores, (0, pad_w - width, 0, pad_h - height))
     pooled = F.avg_pool2d(padded[None], stride)[0]
     ind_from, ind_to, valid = pair_indices(radius, grid, pair_set)
     pair_i, pair_j = pair_endpoints(ind_from, ind_to)
-    affinity = np.asarray(affinity).reshape(-1)
-    if affinity.size != pair_i.size:
+    affinity = torch.as_tensor(affinity).reshape(-1)
+    if affinity.numel() != pair_i.size:
         raise ValueError(
-            f'{affinity.size} affinities for the {pair_i.size} pairs of '
+            f'{affinity.numel()} affinities for the {pair_i.size} pairs of '
             f'radius {radius} on a {grid[0]}x{grid[1]} grid')
     if valid is not None:
-        pair_i, pair_j, affinity = pair_i[valid], pair_j[valid], affinity[
-            valid]
+        pair_i, pair_j = pair_i[valid], pair_j[valid]
+        affinity = affinity[torch.from_numpy(valid).to(affinity.device)]
     walked = random_walk(
         pooled.reshape(num + 1, -1), pair_i, pair_j, affinity, beta, logt,
         dtype).reshape(num + 1, *grid)
     upsampled = F.interpolate(
         walked[None], size=(pad_h, pad_w), mode='bilinear',
         align_corners=False)[0]
-    index = upsampled[:, :height, :width].argmax(0).numpy()
+    index = upsampled[:, :height, :width].argmax(0).cpu().numpy()
     lut = np.concatenate([[0], keys + 1]).astype(np.uint8)
     return dict(
         scores=scores,
