@@ -17,23 +17,10 @@
 # flip, training 0.26 s per iteration (at 96x96, deeplabv2_r38tiny_toy_
 # pseudo_96.py: 59.82 / 59.65, 0.17 s). The 3-seed figures are in README.md.
 #   python tools/train.py configs/deeplab/deeplabv2_r38tiny_toy_pseudo.py
-_base_ = ['./deeplabv2_r18_toy_pseudo.py']
-classifier = ('{{ fileDirname }}/../../work_dirs/gap_r38tiny_toy/train/'
-              'iter_1000.pth')
+_base_ = ['./deeplabv2_r38tiny_toy_pseudo_96.py']
 scale = 2.0  # input upsampling
 crop_size = (192, 192)  # the whole upsampled image
-max_iters = 2000
-model = dict(
-    data_preprocessor=dict(size=crop_size),
-    backbone=dict(
-        _delete_=True,
-        type='ResNet38d',
-        width_mult=0.0625,
-        norm_eval=False,
-        frozen_bn_affine=False,
-        init_cfg=dict(
-            type='Pretrained', checkpoint=classifier, prefix='backbone.')),
-    decode_head=dict(in_channels=256))
+model = dict(data_preprocessor=dict(size=crop_size))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
@@ -68,17 +55,3 @@ tta_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-optim_wrapper = dict(
-    paramwise_cfg=dict(custom_keys={'decode_head': dict(lr_mult=10.0)}))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, begin=0, end=30, by_epoch=False),
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        begin=30,
-        end=max_iters,
-        by_epoch=False)
-]
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-default_hooks = dict(checkpoint=dict(interval=max_iters))
