@@ -11,7 +11,9 @@ run; and re-runs a stage whose fingerprint changed, with its outdated
 outputs set aside until the new run has finished. A lock keeps a second
 run off the same work dir. ``report.json`` / ``report.md`` in the work dir
 hold every stage's status, count, time and metrics, and the ids of the
-images its datasets dropped (``on_bad_sample='skip'``).
+images its datasets dropped (``on_bad_sample='skip'``); a run of some
+stages keeps the others an earlier run finished with the same settings
+and inputs (status ``finished earlier``).
 
 Under W processes (torchrun or Slurm, the process group initialised
 before) every rank runs the same runner: rank 0 alone fingerprints the
@@ -179,6 +181,8 @@ class PipelineRunner:
         try:
             for name in visit:
                 self._visit(name, run_upstream or name in names)
+            if is_main_process():
+                self._keep_finished_earlier(visit)
             self.figures = write_report_figures(self.cfg, self.work_dir,
                                                 self.stages, self.report())
             if self.figures:
@@ -295,6 +299,30 @@ class PipelineRunner:
             f'{record.get("wall_time_s", 0):.1f} s', 'current')
         return record
 
+    def _keep_finished_earlier(self, visited: Sequence[str]) -> None:
+        """On rank 0: the stages this run did not visit (``--stages``
+        asked for others) that an earlier run finished with today's
+        settings and inputs enter the report as ``finished earlier`` (their
+        outputs are not re-verified), so a partial run does not drop their
+        metrics from ``report.json``; outdated or unfinished ones stay out."""
+        for name, stage in self.stages.items():
+            if name in visited or any(need not in self.fingerprints
+                                      for need in stage.needs()):
+                continue
+            try:
+                data = datasets_fingerprint(
+                    stage.datasets(self.cfg), self._hashes)
+            except (InvalidInputError, OSError):
+                continue  # its data changed or went: not a finished stage
+            input_hash = stable_hash(
+                [self.fingerprints[need] for need in stage.needs()] + [data])
+            manifest = StageManifest(f'{self.work_dir}/{name}', name,
+                                     stage.settings(self.cfg), input_hash)
+            if manifest.status() == 'done':
+                self.fingerprints[name] = manifest.fingerprint
+                self._keep(name,
+                           dict(manifest.load(), status='finished earlier'))
+
     def _keep(self, name: str, record: dict) -> dict:
         self.results[name] = record
         if is_main_process():
@@ -314,7 +342,8 @@ class PipelineRunner:
                               'items_per_s', 'metrics', 'outputs',
                               'skipped', 'settings_hash', 'input_hash')
                 }
-                for name, record in self.results.items()
+                for name, record in ((n, self.results[n])
+                                     for n in self.stages if n in self.results)
             },
             **(dict(figures=self.figures) if self.figures else {}))
 

@@ -113,6 +113,28 @@ def test_config_without_stages_old_section_and_bad_stage(
         runner.run(['bogus'])
 
 
+def test_partial_run_keeps_finished_stages_in_report(toy_voc, tmp_path,
+                                                      toy_pipeline_cfg):
+    """``--stages cams`` after a full run: the report still lists the
+    refine stage an earlier run finished with the same settings and inputs,
+    and drops it once its settings changed."""
+    work_dir = str(tmp_path / 'run')
+    cfg = toy_pipeline_cfg(toy_voc, segment=False)
+    full = PipelineRunner(cfg, work_dir, 'toy').run()
+    partial = PipelineRunner(cfg, work_dir, 'toy').run(['cams'])
+    assert statuses(partial) == dict(
+        train='skipped', cams='skipped', refine='finished earlier')
+    assert list(partial['stages']) == ['train', 'cams', 'refine']
+    assert partial['stages']['refine']['metrics'] == \
+        full['stages']['refine']['metrics']
+    with open(osp.join(work_dir, 'report.json')) as f:
+        assert json.load(f)['stages']['refine']['status'] == \
+            'finished earlier'
+    cfg.stages.refine.refiner.bg_threshold = 0.3
+    changed = PipelineRunner(cfg, work_dir, 'toy').run(['cams'])
+    assert statuses(changed) == dict(train='skipped', cams='skipped')
+
+
 def test_render_markdown():
     text = render_markdown(
         dict(config='c.py', seed=3, versions=dict(torch='2'),
