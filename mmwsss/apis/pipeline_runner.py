@@ -202,11 +202,8 @@ class PipelineRunner:
                     f' ({getattr(dataset, "ann_file", "") or "no id list"}).'
                     ' Fix the split list or the stage\'s `split` / '
                     '`dataset` settings.')
-        data = main_result(datasets_fingerprint, datasets, self._hashes)
-        input_hash = stable_hash(
-            [self.fingerprints[need] for need in stage.needs()] + [data])
-        manifest = StageManifest(f'{self.work_dir}/{name}', name,
-                                 stage.settings(self.cfg), input_hash)
+        manifest = self._manifest(
+            name, main_result(datasets_fingerprint, datasets, self._hashes))
         self.fingerprints[name] = manifest.fingerprint
         upstream = {need: self.results[need] for need in stage.needs()}
         ctx = StageContext(self.cfg, self.work_dir, name, upstream,
@@ -239,6 +236,15 @@ class PipelineRunner:
         record = main_result(self._finish, manifest, outcome, dropped,
                              status, start)
         return self._keep(name, record)
+
+    def _manifest(self, name: str, data: str) -> StageManifest:
+        """The stage's manifest for today's settings; its input hash is
+        the fingerprints of the stages it needs and of its ``data``."""
+        stage = self.stages[name]
+        input_hash = stable_hash(
+            [self.fingerprints[need] for need in stage.needs()] + [data])
+        return StageManifest(f'{self.work_dir}/{name}', name,
+                             stage.settings(self.cfg), input_hash)
 
     def _prepare(self, stage: BaseStage, ctx: StageContext,
                  manifest: StageManifest,
@@ -314,10 +320,7 @@ class PipelineRunner:
                     stage.datasets(self.cfg), self._hashes)
             except (InvalidInputError, OSError):
                 continue  # its data changed or went: not a finished stage
-            input_hash = stable_hash(
-                [self.fingerprints[need] for need in stage.needs()] + [data])
-            manifest = StageManifest(f'{self.work_dir}/{name}', name,
-                                     stage.settings(self.cfg), input_hash)
+            manifest = self._manifest(name, data)
             if manifest.status() == 'done':
                 self.fingerprints[name] = manifest.fingerprint
                 self._keep(name,
