@@ -12,10 +12,11 @@
 # 500x375 images give about 63x47 cells, closer to the 2x toy than to 1x.
 # Whole images (a crop cuts the shapes the trunk learned whole), head lr x10
 # as DeepLab, 2,000 iterations of 8 images; multi-scale test at 1.5 / 2 / 2.5.
-# Measured on seed 0's DenseCRF labels of `make demo` (pseudo mIoU 77.48;
-# 2026-12-03, 2 threads): val mIoU 77.76 single scale, 78.62 multi-scale +
-# flip, training 0.26 s per iteration (at 96x96, deeplabv2_r38tiny_toy_
-# pseudo_96.py: 59.82 / 59.65, 0.17 s). The 3-seed figures are in README.md.
+# `make demo`, seed 0 (DenseCRF labels of pseudo mIoU 75.83; 2 threads): val
+# mIoU 74.41 single scale, 75.47 multi-scale + flip, 0.31 s per iteration.
+# On the earlier toy trunk's seed-0 labels (pseudo 77.48): 77.76 / 78.62,
+# and at 96x96 (deeplabv2_r38tiny_toy_pseudo_96.py) 59.82 / 59.65, 0.17 s
+# per iteration. The 3-seed figures are in README.md.
 #   python tools/train.py configs/deeplab/deeplabv2_r38tiny_toy_pseudo.py
 _base_ = ['./deeplabv2_r38tiny_toy_pseudo_96.py']
 scale = 2.0  # input upsampling

@@ -10,8 +10,9 @@
 # 2026-12-03 (configs/affinity/README.md, configs/acr/README.md) used this
 # one and reproduce with `--cfg-options
 # stages.segment.config=configs/deeplab/deeplabv2_r38tiny_toy_pseudo_96.py`.
-# On seed 0's DenseCRF labels of `make demo` (pseudo mIoU 77.48): val mIoU
-# 59.82 single scale, 59.65 multi-scale + flip (2x input: 77.76 / 78.62).
+# On seed 0's DenseCRF labels of `make demo` on the earlier toy trunk (pseudo
+# mIoU 77.48; README.md, "The toy trunk"): val mIoU 59.82 single scale, 59.65
+# multi-scale + flip (2x input: 77.76 / 78.62).
 _base_ = ['./deeplabv2_r18_toy_pseudo.py']
 classifier = ('{{ fileDirname }}/../../work_dirs/gap_r38tiny_toy/train/'
               'iter_1000.pth')
