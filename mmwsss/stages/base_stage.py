@@ -149,7 +149,7 @@ class BaseStage:
 
     def weights(self, cfg: Config) -> dict:
         """The local weight files the stage starts from (``{config key:
-        {'path', 'sha256'}}``; their contents belong in :meth:`settings`);
+        {'path', 'weights_sha256'}}``; their weights belong in :meth:`settings`);
         the runner records them in the manifest and the report."""
         return {}
 
