@@ -149,8 +149,9 @@ class BaseStage:
 
     def weights(self, cfg: Config) -> dict:
         """The local weight files the stage starts from (``{config key:
-        {'path', 'weights_sha256'}}``; their weights belong in :meth:`settings`);
-        the runner records them in the manifest and the report."""
+        {'path', 'weights_sha256'}}``; their weights belong in
+        :meth:`settings`); the runner records them in the manifest and the
+        report."""
         return {}
 
     def check(self, cfg: Config) -> None:
