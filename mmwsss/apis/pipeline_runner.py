@@ -234,7 +234,7 @@ class PipelineRunner:
             for img_id in ids
         })
         record = main_result(self._finish, manifest, outcome, dropped,
-                             status, start)
+                             status, start, stage.weights(self.cfg))
         return self._keep(name, record)
 
     def _manifest(self, name: str, data: str) -> StageManifest:
@@ -289,11 +289,13 @@ class PipelineRunner:
 
     @staticmethod
     def _finish(manifest: StageManifest, outcome: dict, dropped: list,
-                status: str, start: float) -> dict:
+                status: str, start: float, weights: dict) -> dict:
         """On rank 0: the stage's manifest marked done with its record."""
         outcome = copy.copy(outcome)
         outcome['metrics'] = _plain(outcome.get('metrics', {}))
         outcome.setdefault('skipped', dropped)
+        if weights:
+            outcome['weights'] = weights
         record = manifest.finish(
             wall_time_s=time.perf_counter() - start, **outcome)
         manifest.discard_outdated()
@@ -343,7 +345,8 @@ class PipelineRunner:
                     k: record.get(k)
                     for k in ('status', 'count', 'wall_time_s',
                               'items_per_s', 'metrics', 'outputs',
-                              'skipped', 'settings_hash', 'input_hash')
+                              'skipped', 'settings_hash', 'input_hash',
+                              'weights')
                 }
                 for name, record in ((n, self.results[n])
                                      for n in self.stages if n in self.results)

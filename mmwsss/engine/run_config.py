@@ -49,17 +49,18 @@ def check_data_root(cfg: Config, dataloader: str) -> None:
             f'Data root {root} ({dataloader}) does not exist. {hint}')
 
 
-def _local_checkpoints(node, path='model'):
-    """(config path, file) of every ``Pretrained`` init with a local file."""
+def pretrained_checkpoints(node, path='model'):
+    """(config path, checkpoint) of every ``Pretrained`` init under
+    ``node`` (local files and URLs)."""
     if isinstance(node, dict):
         if node.get('type') == 'Pretrained' and isinstance(
                 node.get('checkpoint'), str):
             yield path, node['checkpoint']
         for key, value in node.items():
-            yield from _local_checkpoints(value, f'{path}.{key}')
+            yield from pretrained_checkpoints(value, f'{path}.{key}')
     elif isinstance(node, (list, tuple)):
         for i, value in enumerate(node):
-            yield from _local_checkpoints(value, f'{path}[{i}]')
+            yield from pretrained_checkpoints(value, f'{path}[{i}]')
 
 
 def without_pretrained(node):
@@ -85,7 +86,7 @@ def check_pretrained(cfg: Config) -> None:
     config's ``pretrained_hint`` when it has one, else
     :func:`mmwsss.fileio.weight_hints.weight_hint` (download page and
     converter of the weights the shipped configs read)."""
-    wanted = list(_local_checkpoints(cfg.get('model', {})))
+    wanted = list(pretrained_checkpoints(cfg.get('model', {})))
     if cfg.get('load_from'):
         wanted.append(('load_from', cfg.load_from))
     for where, path in wanted:

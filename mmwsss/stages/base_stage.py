@@ -147,6 +147,13 @@ class BaseStage:
         the contents of every file their data infos name."""
         return []
 
+    def weights(self, cfg: Config) -> dict:
+        """The local weight files the stage starts from (``{config key:
+        {'path', 'weights_sha256'}}``; their weights belong in
+        :meth:`settings`); the runner records them in the manifest and the
+        report."""
+        return {}
+
     def check(self, cfg: Config) -> None:
         """Validate what the stage needs before anything runs (config keys,
         registry types, files); raise a user error naming the fix."""

@@ -15,6 +15,7 @@ from .mmengine_run import (
     loader_datasets,
     stage_runner,
     training_settings,
+    weight_files,
 )
 from .registry_check import check_config_types
 
@@ -114,6 +115,9 @@ class ConfigTrainStage(BaseStage):
             node = node.get(key) or {}
         node.pop(leaf, None)
         return dict(config=own, init_from=self.init_from)
+
+    def weights(self, cfg: Config) -> dict:
+        return weight_files(self.own_config())
 
     def datasets(self, cfg: Config) -> list:
         """The evaluation splits (the training labels enter through the

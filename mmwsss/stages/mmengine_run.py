@@ -1,18 +1,19 @@
 """Helpers of the stages that are mmengine training runs (train, segment)."""
 import copy
 import os.path as osp
-from typing import Iterable, List, Sequence
+from typing import Dict, Iterable, List, Sequence
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmwsss.engine import build_runner
 from mmwsss.engine.checkpoints import resume_or_load
+from mmwsss.engine.run_config import pretrained_checkpoints
+from mmwsss.fileio.weights_digest import weights_digest
 from mmwsss.registry import DATASETS
 from mmwsss.utils import MissingInputError
 from mmwsss.utils.dist_env import main_result, use_launcher
 from .base_stage import StageContext
-from .stage_manifest import file_hash
 
 #: config keys that cannot change a trained model: where and how it logs,
 #: where it runs, how it is tested, how the pipeline continues
@@ -36,7 +37,10 @@ def loader_datasets(cfg: Config, loaders: Sequence[str]) -> List:
 def training_settings(cfg: Config, drop: Iterable[str] = ()) -> dict:
     """The parts of an mmengine config that change the trained weights
     (and its validation numbers): logging, test and pipeline settings are
-    left out; ``load_from`` enters by content hash."""
+    left out; ``load_from`` and every local ``Pretrained`` checkpoint
+    enter by the digest of their weights (a trunk re-made with other
+    weights re-runs the stage; the same weights in another file, or saved
+    again, do not)."""
     settings = {
         k: copy.deepcopy(v)
         for k, v in cfg.to_dict().items()
@@ -45,11 +49,42 @@ def training_settings(cfg: Config, drop: Iterable[str] = ()) -> dict:
     hooks = settings.get('default_hooks') or {}
     for name in NOT_FINGERPRINTED_HOOKS:
         hooks.pop(name, None)
+    _hash_pretrained(settings.get('model'))
     load_from = cfg.get('load_from')
     if load_from:
-        settings['load_from'] = file_hash(load_from) if osp.isfile(
+        settings['load_from'] = weights_digest(load_from) if osp.isfile(
             load_from) else load_from
     return settings
+
+
+def _hash_pretrained(node) -> None:
+    """Replace, in place, the path of every local ``Pretrained`` checkpoint
+    under ``node`` by the digest of its weights."""
+    if isinstance(node, dict):
+        checkpoint = node.get('checkpoint')
+        if node.get('type') == 'Pretrained' and isinstance(
+                checkpoint, str) and osp.isfile(checkpoint):
+            node['checkpoint'] = weights_digest(checkpoint)
+        for value in node.values():
+            _hash_pretrained(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _hash_pretrained(value)
+
+
+def weight_files(cfg: Config) -> Dict[str, dict]:
+    """The local weight files a training config loads before its first
+    step: ``{config key: {'path': ..., 'weights_sha256': ...}}`` for every
+    ``Pretrained`` init_cfg and ``load_from``, with
+    :func:`~mmwsss.fileio.weights_digest.weights_digest` (the report lists
+    them, so two runs can be told apart by the trunk they started from)."""
+    wanted = list(pretrained_checkpoints(cfg.get('model', {})))
+    if cfg.get('load_from'):
+        wanted.append(('load_from', cfg.load_from))
+    return {
+        where: dict(path=path, weights_sha256=weights_digest(path))
+        for where, path in wanted if osp.isfile(path)
+    }
 
 
 def last_checkpoint(work_dir: str) -> str:

@@ -9,7 +9,8 @@ def _fmt(value) -> str:
 
 
 def render_markdown(report: dict) -> str:
-    """A stage table (status, items, time), one metric table, the ids
+    """A stage table (status, items, time), the weight files the training
+    stages started from (path and weights digest), one metric table, the ids
     of the images each stage left out (``on_bad_sample='skip'``) and the
     report's figures (``report['figures']``: title and path relative to
     the work dir, see :mod:`mmwsss.stages.report_figures`)."""
@@ -24,6 +25,14 @@ def render_markdown(report: dict) -> str:
         lines.append(f'| {name} | {stage["status"]} | {_fmt(stage["count"])}'
                      f' | {_fmt(stage["wall_time_s"])} | '
                      f'{_fmt(stage["items_per_s"])} |')
+    weights = [(name, where, entry)
+               for name, stage in report['stages'].items()
+               for where, entry in (stage.get('weights') or {}).items()]
+    if weights:
+        lines += ['', 'Weights the training stages started from:', ''] + [
+            f'- {name}: {entry["path"]} (`{where}`, weights sha256 '
+            f'{entry["weights_sha256"]})' for name, where, entry in weights
+        ]
     lines += ['', '| stage | metric | value |', '|---|---|---|']
     for name, stage in report['stages'].items():
         for key, value in (stage.get('metrics') or {}).items():

@@ -13,6 +13,7 @@ from .mmengine_run import (
     stage_runner,
     training_settings,
     val_metrics,
+    weight_files,
 )
 from .registry_check import check_config_types
 
@@ -34,6 +35,9 @@ class TrainStage(BaseStage):
         settings = training_settings(cfg)
         settings.get('model', {}).pop('cam_cfg', None)  # inference only
         return settings
+
+    def weights(self, cfg: Config) -> dict:
+        return weight_files(cfg)
 
     def check(self, cfg: Config) -> None:
         check_config_types(cfg.to_dict())

@@ -8,7 +8,7 @@ import pytest
 from mmengine.config import Config
 
 from helpers import ROOT
-from mmwsss.engine.run_config import _local_checkpoints, check_pretrained
+from mmwsss.engine.run_config import check_pretrained, pretrained_checkpoints
 from mmwsss.fileio.weight_hints import WEIGHTS, weight_hint
 from mmwsss.registry import MODELS
 from mmwsss.utils import MissingInputError
@@ -22,7 +22,7 @@ CONFIGS = sorted(
 
 
 def _weight_files(cfg):
-    files = {path for _, path in _local_checkpoints(cfg.get('model', {}))}
+    files = {path for _, path in pretrained_checkpoints(cfg.get('model', {}))}
     return files | ({cfg.load_from} if cfg.get('load_from') else set())
 
 
