@@ -9,10 +9,10 @@
 # walks take far fewer steps (psa logt 2, IRN exp_times 2); the IR-label
 # thresholds (0.6 / 0.3) and IRN's background score (0.55) sit around the
 # toy CAMs' best background threshold (0.55) instead of VOC's (~0.15). On
-# the first 400 training images (seed 0): IR labels 80 % foreground
-# precision / 78 % recall (VOC's 0.30 / 0.05: 41 / 98); IRN walk 62.7 mIoU
-# (VOC settings: 15.7); psa walk 56.8 (VOC settings: 42.5). The ACR toy
-# config repeats the IRN stages (a test keeps them equal).
+# the first 400 training images (seed 0, the earlier toy trunk): IR labels
+# 80 % foreground precision / 78 % recall (VOC's 0.30 / 0.05: 41 / 98); IRN
+# walk 62.7 mIoU (VOC settings: 15.7); psa walk 56.8 (VOC settings: 42.5).
+# The ACR toy config repeats the IRN stages (a test keeps them equal).
 _base_ = ['./gap_r38tiny_pretrained_toy.py']
 stages = dict(
     psa_labels=dict(
