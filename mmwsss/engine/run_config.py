@@ -49,18 +49,34 @@ def check_data_root(cfg: Config, dataloader: str) -> None:
             f'Data root {root} ({dataloader}) does not exist. {hint}')
 
 
-def pretrained_checkpoints(node, path='model'):
-    """(config path, checkpoint) of every ``Pretrained`` init under
-    ``node`` (local files and URLs)."""
+def pretrained_inits(node, path='model'):
+    """(config path, init dict) of every ``Pretrained`` init under ``node``
+    whose ``checkpoint`` is a string (a local file or a URL)."""
     if isinstance(node, dict):
         if node.get('type') == 'Pretrained' and isinstance(
                 node.get('checkpoint'), str):
-            yield path, node['checkpoint']
+            yield path, node
         for key, value in node.items():
-            yield from pretrained_checkpoints(value, f'{path}.{key}')
+            yield from pretrained_inits(value, f'{path}.{key}')
     elif isinstance(node, (list, tuple)):
         for i, value in enumerate(node):
-            yield from pretrained_checkpoints(value, f'{path}[{i}]')
+            yield from pretrained_inits(value, f'{path}[{i}]')
+
+
+def pretrained_checkpoints(node, path='model'):
+    """(config path, checkpoint) of every ``Pretrained`` init under
+    ``node`` (local files and URLs)."""
+    for where, init in pretrained_inits(node, path):
+        yield where, init['checkpoint']
+
+
+def weight_paths(cfg: Config) -> list:
+    """(config key, path) of the weights a training config loads before
+    its first step: every ``Pretrained`` checkpoint and ``load_from``."""
+    wanted = list(pretrained_checkpoints(cfg.get('model', {})))
+    if cfg.get('load_from'):
+        wanted.append(('load_from', cfg.load_from))
+    return wanted
 
 
 def without_pretrained(node):
@@ -86,10 +102,7 @@ def check_pretrained(cfg: Config) -> None:
     config's ``pretrained_hint`` when it has one, else
     :func:`mmwsss.fileio.weight_hints.weight_hint` (download page and
     converter of the weights the shipped configs read)."""
-    wanted = list(pretrained_checkpoints(cfg.get('model', {})))
-    if cfg.get('load_from'):
-        wanted.append(('load_from', cfg.load_from))
-    for where, path in wanted:
+    for where, path in weight_paths(cfg):
         if '://' in path or osp.isfile(path):
             continue
         hint = cfg.get('pretrained_hint') or weight_hint(path)

@@ -8,7 +8,7 @@ from mmengine.runner import Runner
 
 from mmwsss.engine import build_runner
 from mmwsss.engine.checkpoints import resume_or_load
-from mmwsss.engine.run_config import pretrained_checkpoints
+from mmwsss.engine.run_config import pretrained_inits, weight_paths
 from mmwsss.fileio.weights_digest import weights_digest
 from mmwsss.registry import DATASETS
 from mmwsss.utils import MissingInputError
@@ -49,27 +49,14 @@ def training_settings(cfg: Config, drop: Iterable[str] = ()) -> dict:
     hooks = settings.get('default_hooks') or {}
     for name in NOT_FINGERPRINTED_HOOKS:
         hooks.pop(name, None)
-    _hash_pretrained(settings.get('model'))
+    for _, init in pretrained_inits(settings.get('model') or {}):
+        if osp.isfile(init['checkpoint']):
+            init['checkpoint'] = weights_digest(init['checkpoint'])
     load_from = cfg.get('load_from')
     if load_from:
         settings['load_from'] = weights_digest(load_from) if osp.isfile(
             load_from) else load_from
     return settings
-
-
-def _hash_pretrained(node) -> None:
-    """Replace, in place, the path of every local ``Pretrained`` checkpoint
-    under ``node`` by the digest of its weights."""
-    if isinstance(node, dict):
-        checkpoint = node.get('checkpoint')
-        if node.get('type') == 'Pretrained' and isinstance(
-                checkpoint, str) and osp.isfile(checkpoint):
-            node['checkpoint'] = weights_digest(checkpoint)
-        for value in node.values():
-            _hash_pretrained(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            _hash_pretrained(value)
 
 
 def weight_files(cfg: Config) -> Dict[str, dict]:
@@ -78,12 +65,9 @@ def weight_files(cfg: Config) -> Dict[str, dict]:
     ``Pretrained`` init_cfg and ``load_from``, with
     :func:`~mmwsss.fileio.weights_digest.weights_digest` (the report lists
     them, so two runs can be told apart by the trunk they started from)."""
-    wanted = list(pretrained_checkpoints(cfg.get('model', {})))
-    if cfg.get('load_from'):
-        wanted.append(('load_from', cfg.load_from))
     return {
         where: dict(path=path, weights_sha256=weights_digest(path))
-        for where, path in wanted if osp.isfile(path)
+        for where, path in weight_paths(cfg) if osp.isfile(path)
     }
 
 

@@ -8,7 +8,7 @@ import pytest
 from mmengine.config import Config
 
 from helpers import ROOT
-from mmwsss.engine.run_config import check_pretrained, pretrained_checkpoints
+from mmwsss.engine.run_config import check_pretrained, weight_paths
 from mmwsss.fileio.weight_hints import WEIGHTS, weight_hint
 from mmwsss.registry import MODELS
 from mmwsss.utils import MissingInputError
@@ -22,8 +22,7 @@ CONFIGS = sorted(
 
 
 def _weight_files(cfg):
-    files = {path for _, path in pretrained_checkpoints(cfg.get('model', {}))}
-    return files | ({cfg.load_from} if cfg.get('load_from') else set())
+    return {path for _, path in weight_paths(cfg)}
 
 
 def test_every_config_weight_file_has_an_entry():
